@@ -1,0 +1,67 @@
+# rt: build, test, demo, install. Every Debian package the build or the
+# tests need is installed here when missing (apt-get), never by hand.
+SHELL := /bin/bash
+GO ?= go
+PREFIX ?= /usr/local
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
+# A static binary: no dynamic loader at every container start, and nothing
+# of the host's libraries for a container to reach.
+GO_TAGS := osusergo netgo
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode external -extldflags -static
+BUILD_DEBS := gcc pkg-config libseccomp-dev
+TEST_DEBS := bats busybox-static jq iproute2 util-linux procps
+APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
+
+.PHONY: all rt deps test-deps test unit integration vm-test demo install bench clean fmt vet
+
+all: rt
+
+rt: deps
+	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(GO_TAGS)" -ldflags "$(LDFLAGS)" -o rt .
+
+# install_debs PKGS: apt-get install those not installed yet.
+define install_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q $$missing >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q $$missing; }; \
+	fi
+endef
+
+deps:
+	$(call install_debs,$(BUILD_DEBS))
+
+test-deps:
+	$(call install_debs,$(TEST_DEBS))
+
+test: rt test-deps unit integration vm-test
+
+unit: deps
+	CGO_ENABLED=1 $(GO) test -tags "$(GO_TAGS)" -count=1 ./...
+
+integration: rt test-deps
+	RT=$(CURDIR)/rt bats --print-output-on-failure tests/integration
+
+# cgroup v2 (and later LSM) tests in a qemu guest: see tests/vm/README.md.
+vm-test: rt
+	tests/vm/run.sh --cgroup v2 --lsm apparmor -- $(sort $(wildcard tests/integration/cgroups*.bats))
+
+demo: rt test-deps
+	tests/demo.sh $(CURDIR)/rt
+
+install: rt
+	install -D -m 0755 rt $(DESTDIR)$(PREFIX)/bin/rt
+
+bench: rt
+	bench/run.sh
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet -tags "$(GO_TAGS)" ./...
+
+clean:
+	rm -f rt

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/run.sh — start-path benchmarks of rt side by side with runc and crun.
+#
+# Builds rt (unless -rt PATH names a binary), installs runc and crun from
+# Debian if missing, makes a busybox-static bundle running /bin/true in a
+# temporary directory, builds bench/cmd/rtbench and runs it. Every argument
+# is passed on to rtbench (see bench/README.md):
+#
+#   bench/run.sh                          # run mode, rt,runc,crun, N=100
+#   bench/run.sh -mode exec -n 50
+#   bench/run.sh -runtimes runc,crun
+#   bench/run.sh -rt /path/to/rt -csv /tmp/runs.csv
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=${REPO:-$(cd "$BENCH_DIR/.." && pwd)}
+export REPO
+export PATH="/usr/local/go/bin:$PATH"
+
+die() {
+	echo "bench/run.sh: $*" >&2
+	exit 1
+}
+
+# Only -runtimes and -rt matter here; rtbench parses (and checks) all flags.
+runtimes=rt,runc,crun
+rt_bin=
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+	a=${args[i]}
+	case $a in
+	-runtimes | --runtimes) runtimes=${args[i + 1]:-} ;;
+	-runtimes=* | --runtimes=*) runtimes=${a#*=} ;;
+	-rt | --rt) rt_bin=${args[i + 1]:-} ;;
+	-rt=* | --rt=*) rt_bin=${a#*=} ;;
+	esac
+done
+wants() { [[ ,$runtimes, == *,$1,* ]]; }
+
+if wants rt; then
+	if [[ -z $rt_bin ]]; then
+		rt_bin=$REPO/rt
+		make -C "$REPO" rt || echo "bench/run.sh: 'make rt' failed" >&2
+		if [[ ! -x $rt_bin ]]; then
+			make -C "$REPO" || die "make in $REPO failed"
+		fi
+	fi
+	[[ -x $rt_bin ]] || die "rt binary $rt_bin missing or not executable"
+fi
+
+# runc is needed even when not benchmarked: `runc spec` writes the config.
+apt_updated=
+install_pkg() {
+	command -v "$1" >/dev/null && return 0
+	echo "bench/run.sh: installing $1" >&2
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "$1"; then
+		[[ -n $apt_updated ]] && die "apt-get install $1 failed"
+		apt-get update && apt_updated=1
+		DEBIAN_FRONTEND=noninteractive apt-get install -y "$1" || die "apt-get install $1 failed"
+	fi
+}
+install_pkg runc
+if wants crun; then install_pkg crun; fi
+command -v jq >/dev/null || install_pkg jq
+[[ -x /bin/busybox ]] || install_pkg busybox-static
+
+tmp=$(mktemp -d /tmp/rtbench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# The bundle: busybox-static and one symlink per applet, /bin/true as the
+# process, no terminal. Everything else stays as `runc spec` writes it.
+bundle=$tmp/bundle
+mkdir -p "$bundle"/rootfs/{bin,dev,etc,proc,sys,tmp}
+cp /bin/busybox "$bundle/rootfs/bin/busybox"
+for applet in $(/bin/busybox --list); do
+	[[ $applet == busybox ]] && continue
+	ln -s busybox "$bundle/rootfs/bin/$applet"
+done
+runc spec --bundle "$bundle"
+jq '.process.terminal = false | .process.args = ["/bin/true"]' \
+	"$bundle/config.json" >"$tmp/config.json"
+mv "$tmp/config.json" "$bundle/config.json"
+
+(cd "$REPO" && go build -o "$tmp/rtbench" ./bench/cmd/rtbench) || die "build rtbench failed"
+
+cmd=("$tmp/rtbench" -bundle "$bundle")
+[[ -n $rt_bin ]] && cmd+=(-rt "$rt_bin")
+cmd+=("$@")
+
+# crun (1.8) refuses to run at all on a hybrid host whose cgroup2 mount has
+# any controller enabled ("cgroups in hybrid mode not supported"); this host
+# has hugetlb there. The host must not be changed, so rtbench runs in a
+# private mount namespace where an empty file is bound over the unified
+# mount's cgroup.controllers: crun then uses the same v1 hierarchies (and
+# cgroup2 process tracking) as runc and rt. The mount is private to this
+# namespace and disappears with it. All runtimes run in the same namespace.
+unified=/sys/fs/cgroup/unified
+if wants crun && [[ $(stat -fc %T /sys/fs/cgroup) == tmpfs ]] &&
+	[[ $(stat -fc %T $unified 2>/dev/null) == cgroup2fs ]] &&
+	[[ -n $(cat $unified/cgroup.controllers 2>/dev/null) ]]; then
+	echo "bench/run.sh: hybrid cgroups with cgroup2 controllers ($(cat $unified/cgroup.controllers));" \
+		"hiding them from the benchmark's private mount namespace for crun" >&2
+	: >"$tmp/empty"
+	unshare --mount --propagation private -- /bin/sh -c \
+		'mount --bind "$1" "$2/cgroup.controllers" && shift 2 && exec "$@"' \
+		sh "$tmp/empty" "$unified" "${cmd[@]}"
+else
+	"${cmd[@]}"
+fi

@@ -1,0 +1,408 @@
+// Package fs drives cgroup v1: one directory per mounted hierarchy, resource
+// limits written to each controller's files.
+package fs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/cgroups/devices"
+	"github.com/rt-runtime/rt/cgroups/internal/cgfile"
+	"github.com/rt-runtime/rt/cgroups/stats"
+)
+
+// Manager is a container's set of v1 cgroup dirs.
+type Manager struct {
+	// paths maps subsystem ("memory", "name=systemd") to its dir.
+	// Co-mounted controllers map to the same dir.
+	paths map[string]string
+	// created holds, per dir, the dirs Apply made, outermost first.
+	created map[string][]string
+}
+
+// New returns a manager for the dirs in paths (subsystem -> dir).
+func New(paths map[string]string) *Manager {
+	p := make(map[string]string, len(paths))
+	for k, v := range paths {
+		p[k] = v
+	}
+	return &Manager{paths: p, created: make(map[string][]string)}
+}
+
+// Has reports whether the controller is mounted (has a dir).
+func (m *Manager) Has(controller string) bool {
+	_, ok := m.paths[controller]
+	return ok
+}
+
+// Paths returns subsystem -> dir.
+func (m *Manager) Paths() map[string]string {
+	p := make(map[string]string, len(m.paths))
+	for k, v := range m.paths {
+		p[k] = v
+	}
+	return p
+}
+
+// dirs lists each distinct dir once, in a stable order.
+func (m *Manager) dirs() []string {
+	var out []string
+	for _, d := range m.paths {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// dir returns the dir of controller or an error naming what needs it.
+func (m *Manager) dir(controller, field string) (string, error) {
+	d, ok := m.paths[controller]
+	if !ok {
+		return "", fmt.Errorf("%s: the %s cgroup controller is not mounted", field, controller)
+	}
+	return d, nil
+}
+
+// Apply creates the dirs and moves pid into each. A pid <= 0 only creates
+// them. An existing dir (a pod shared by several containers) is joined.
+func (m *Manager) Apply(pid int) error {
+	for _, d := range m.dirs() {
+		made, err := cgfile.MkdirAll(d)
+		if len(made) > 0 {
+			m.created[d] = made
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if d, ok := m.paths["cpuset"]; ok {
+		// A new cpuset cgroup starts with no cpus and mems, and the
+		// kernel refuses tasks until both are set.
+		if err := initCpuset(d); err != nil {
+			return err
+		}
+	}
+	if pid <= 0 {
+		return nil
+	}
+	for _, d := range m.dirs() {
+		if err := cgfile.Write(d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Set writes r to the controllers, in the order runc uses (cpuset before
+// memory so memory migration has its nodes; devices early so the rest runs
+// under the container's device policy). Fields left nil are not touched.
+func (m *Manager) Set(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if len(r.Unified) > 0 {
+		return errors.New("linux.resources.unified: needs cgroup v2, the host runs cgroup v1")
+	}
+	if c := r.CPU; c != nil && (c.Cpus != "" || c.Mems != "") {
+		d, err := m.dir("cpuset", "linux.resources.cpu.cpus/mems")
+		if err != nil {
+			return err
+		}
+		if err := setCpuset(d, c.Cpus, c.Mems); err != nil {
+			return err
+		}
+	}
+	if r.Devices != nil {
+		d, err := m.dir("devices", "linux.resources.devices")
+		if err != nil {
+			return err
+		}
+		if err := devices.ApplyV1(d, r.Devices); err != nil {
+			return err
+		}
+	}
+	if r.Memory != nil && memorySet(r.Memory) {
+		d, err := m.dir("memory", "linux.resources.memory")
+		if err != nil {
+			return err
+		}
+		if err := setMemory(d, r.Memory); err != nil {
+			return err
+		}
+	}
+	if c := r.CPU; c != nil && cpuSet(c) {
+		d, err := m.dir("cpu", "linux.resources.cpu")
+		if err != nil {
+			return err
+		}
+		if err := setCPU(d, c); err != nil {
+			return err
+		}
+	}
+	if r.Pids != nil && r.Pids.Limit != nil {
+		d, err := m.dir("pids", "linux.resources.pids")
+		if err != nil {
+			return err
+		}
+		if err := cgfile.Write(d, "pids.max", pidsMax(*r.Pids.Limit)); err != nil {
+			return err
+		}
+	}
+	if b := r.BlockIO; b != nil && blkioSet(b) {
+		d, err := m.dir("blkio", "linux.resources.blockIO")
+		if err != nil {
+			return err
+		}
+		if err := setBlkio(d, b); err != nil {
+			return err
+		}
+	}
+	if len(r.HugepageLimits) > 0 {
+		d, err := m.dir("hugetlb", "linux.resources.hugepageLimits")
+		if err != nil {
+			return err
+		}
+		for _, h := range r.HugepageLimits {
+			if err := setHugetlb(d, h); err != nil {
+				return err
+			}
+		}
+	}
+	if n := r.Network; n != nil {
+		if err := m.setNetwork(n); err != nil {
+			return err
+		}
+	}
+	if len(r.Rdma) > 0 {
+		d, err := m.dir("rdma", "linux.resources.rdma")
+		if err != nil {
+			return err
+		}
+		if err := SetRdma(d, r.Rdma); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pidsMax(limit int64) string {
+	if limit <= 0 {
+		return "max"
+	}
+	return strconv.FormatInt(limit, 10)
+}
+
+func (m *Manager) setNetwork(n *specs.LinuxNetwork) error {
+	if n.ClassID != nil {
+		d, err := m.dir("net_cls", "linux.resources.network.classID")
+		if err != nil {
+			return err
+		}
+		if err := cgfile.Write(d, "net_cls.classid", strconv.FormatUint(uint64(*n.ClassID), 10)); err != nil {
+			return err
+		}
+	}
+	if len(n.Priorities) > 0 {
+		d, err := m.dir("net_prio", "linux.resources.network.priorities")
+		if err != nil {
+			return err
+		}
+		for _, p := range n.Priorities {
+			if err := cgfile.Write(d, "net_prio.ifpriomap", fmt.Sprintf("%s %d", p.Name, p.Priority)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SetRdma writes rdma.max, one line per device; v1 and v2 share the format.
+func SetRdma(dir string, rdma map[string]specs.LinuxRdma) error {
+	names := make([]string, 0, len(rdma))
+	for n := range rdma {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		l := rdma[name]
+		line := name
+		if l.HcaHandles != nil {
+			line += fmt.Sprintf(" hca_handle=%d", *l.HcaHandles)
+		}
+		if l.HcaObjects != nil {
+			line += fmt.Sprintf(" hca_object=%d", *l.HcaObjects)
+		}
+		if line == name {
+			continue
+		}
+		if err := cgfile.Write(dir, "rdma.max", line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pids lists every pid in the container's cgroup and below.
+func (m *Manager) Pids() ([]int, error) {
+	for _, c := range []string{"pids", "freezer", "devices", "memory", "cpu", "cpuacct", "name=systemd"} {
+		if d, ok := m.paths[c]; ok {
+			return cgfile.ReadProcsRecursive(d)
+		}
+	}
+	ds := m.dirs()
+	if len(ds) == 0 {
+		return nil, errors.New("no cgroup dirs to list pids from")
+	}
+	return cgfile.ReadProcsRecursive(ds[0])
+}
+
+// Destroy removes every dir (and nested cgroups the container made), then
+// the now-empty parents that Apply created. Missing dirs are fine.
+func (m *Manager) Destroy() error {
+	var errs []error
+	for _, d := range m.dirs() {
+		if err := cgfile.RemoveTree(d); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		made := m.created[d]
+		for i := len(made) - 1; i >= 0; i-- {
+			if made[i] == d {
+				continue
+			}
+			removed, err := cgfile.RemoveEmpty(made[i])
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if !removed {
+				break
+			}
+		}
+		delete(m.created, d)
+	}
+	return errors.Join(errs...)
+}
+
+// Stats reads the counters of every mounted controller that has them.
+func (m *Manager) Stats() (*stats.Stats, error) {
+	s := &stats.Stats{Hugetlb: map[string]stats.Hugetlb{}}
+	if d, ok := m.paths["cpuacct"]; ok {
+		if err := cpuacctStats(d, &s.CPU); err != nil {
+			return nil, err
+		}
+	}
+	if d, ok := m.paths["cpu"]; ok {
+		if err := throttlingStats(d, &s.CPU.Throttling); err != nil {
+			return nil, err
+		}
+	}
+	if d, ok := m.paths["memory"]; ok {
+		if err := memoryStats(d, &s.Memory); err != nil {
+			return nil, err
+		}
+	}
+	if d, ok := m.paths["pids"]; ok {
+		if err := pidsStats(d, &s.Pids); err != nil {
+			return nil, err
+		}
+	}
+	if d, ok := m.paths["blkio"]; ok {
+		if err := blkioStats(d, &s.Blkio); err != nil {
+			return nil, err
+		}
+	}
+	if d, ok := m.paths["hugetlb"]; ok {
+		if err := hugetlbStats(d, s.Hugetlb); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func pidsStats(dir string, p *stats.Pids) error {
+	cur, err := cgfile.ReadUint(dir, "pids.current")
+	if err != nil {
+		return err
+	}
+	max, err := cgfile.ReadUint(dir, "pids.max")
+	if err != nil {
+		return err
+	}
+	p.Current = cur
+	if max != ^uint64(0) {
+		p.Limit = max
+	}
+	return nil
+}
+
+// initCpuset gives dir (and any empty parents up to the first configured
+// ancestor) the cpus and mems of their parent.
+func initCpuset(dir string) error {
+	var empty []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if !cgfile.Exists(d, "cpuset.cpus") {
+			break // above the hierarchy's root
+		}
+		cpus, err := cgfile.Read(d, "cpuset.cpus")
+		if err != nil {
+			return err
+		}
+		mems, err := cgfile.Read(d, "cpuset.mems")
+		if err != nil {
+			return err
+		}
+		if cpus != "" && mems != "" {
+			break
+		}
+		empty = append(empty, d)
+		if d == "/" {
+			break
+		}
+	}
+	for i := len(empty) - 1; i >= 0; i-- {
+		d := empty[i]
+		parent := filepath.Dir(d)
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			cur, err := cgfile.Read(d, f)
+			if err != nil {
+				return err
+			}
+			if cur != "" {
+				continue
+			}
+			v, err := cgfile.Read(parent, f)
+			if err != nil {
+				return err
+			}
+			if err := cgfile.Write(d, f, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func setCpuset(dir, cpus, mems string) error {
+	if cpus != "" {
+		if err := cgfile.Write(dir, "cpuset.cpus", cpus); err != nil {
+			return err
+		}
+	}
+	if mems != "" {
+		if err := cgfile.Write(dir, "cpuset.mems", mems); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/rt-runtime/rt/libcontainer"
+)
+
+var createFlags = []cli.Flag{
+	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle directory"},
+	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master of a terminal container"},
+	&cli.StringFlag{Name: "pid-file", Usage: "file to write the container's init pid to"},
+	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for a rootfs on ramfs)"},
+	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not give the container its own session keyring"},
+	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds beyond stdio (3, 4, ...) to the container"},
+}
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container (its process waits for start)",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags,
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+			return err
+		}
+		ct, err := libcontainer.Create(createOpts(c, c.Args().First(), c.String("bundle"), true))
+		if err != nil {
+			return err
+		}
+		if ct.Console >= 0 {
+			closeFd(ct.Console)
+		}
+		return nil
+	},
+}
+
+func createOpts(c *cli.Context, id, bundle string, detach bool) libcontainer.CreateOpts {
+	return libcontainer.CreateOpts{
+		Root:          c.String("root"),
+		ID:            id,
+		Bundle:        bundle,
+		PidFile:       c.String("pid-file"),
+		ConsoleSocket: c.String("console-socket"),
+		NoPivot:       c.Bool("no-pivot"),
+		NoNewKeyring:  c.Bool("no-new-keyring"),
+		PreserveFds:   c.Int("preserve-fds"),
+		Detach:        detach,
+		Log:           logger,
+	}
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rt-runtime/rt/libcontainer"
+)
+
+var deleteCommand = &cli.Command{
+	Name:      "delete",
+	Usage:     "delete a container and what it holds",
+	ArgsUsage: "<container-id>",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it is not stopped"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+			return err
+		}
+		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
+		if err != nil {
+			// runc: delete --force of a missing container is not an error.
+			if c.Bool("force") && errors.Is(err, libcontainer.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		return ct.Delete(c.Bool("force"))
+	},
+}

@@ -1,0 +1,247 @@
+package libcontainer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// LoadSpec reads and decodes <bundle>/config.json. A syntax error names the
+// line and column.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	p := filepath.Join(bundle, "config.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return DecodeSpec(b, p)
+}
+
+// DecodeSpec decodes a config; name is used in error messages.
+func DecodeSpec(b []byte, name string) (*specs.Spec, error) {
+	var s specs.Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&s); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			l, c := lineCol(b, se.Offset)
+			return nil, fmt.Errorf("%s: invalid JSON at line %d, column %d: %v", name, l, c, se)
+		case errors.As(err, &te):
+			l, c := lineCol(b, te.Offset)
+			return nil, fmt.Errorf("%s: line %d, column %d: %s must be %s, not %s", name, l, c, te.Field, te.Type, te.Value)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &s, nil
+}
+
+func lineCol(b []byte, off int64) (int, int) {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	line, col := 1, 1
+	for _, c := range b[:off] {
+		if c == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+var nsFlags = map[specs.LinuxNamespaceType]uintptr{
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.UserNamespace:    unix.CLONE_NEWUSER,
+	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
+	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+}
+
+// nsProcName is the name of each namespace under /proc/<pid>/ns.
+var nsProcName = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace:     "pid",
+	specs.NetworkNamespace: "net",
+	specs.MountNamespace:   "mnt",
+	specs.IPCNamespace:     "ipc",
+	specs.UTSNamespace:     "uts",
+	specs.UserNamespace:    "user",
+	specs.CgroupNamespace:  "cgroup",
+	specs.TimeNamespace:    "time",
+}
+
+func findNamespace(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
+	if s.Linux == nil {
+		return specs.LinuxNamespace{}, false
+	}
+	for _, n := range s.Linux.Namespaces {
+		if n.Type == t {
+			return n, true
+		}
+	}
+	return specs.LinuxNamespace{}, false
+}
+
+// hasOwnNamespace says whether the container has a namespace of type t
+// other than the host's: a new one, or a path that is not rt's own.
+func hasOwnNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	n, ok := findNamespace(s, t)
+	if !ok {
+		return false
+	}
+	if n.Path == "" {
+		return true
+	}
+	var a, b unix.Stat_t
+	if unix.Stat(n.Path, &a) != nil || unix.Stat("/proc/self/ns/"+nsProcName[t], &b) != nil {
+		return true // the join itself will report the bad path
+	}
+	return a.Dev != b.Dev || a.Ino != b.Ino
+}
+
+// Validate checks the whole spec up front, so that nothing is made for a
+// config that cannot run. Errors name the field.
+func Validate(s *specs.Spec) error {
+	if s.Root == nil || s.Root.Path == "" {
+		return errors.New("root.path: must be set")
+	}
+	if s.Process == nil {
+		return errors.New("process: must be set")
+	}
+	if err := validateProcess(s.Process, "process"); err != nil {
+		return err
+	}
+	if s.Linux == nil {
+		return errors.New("linux: must be set")
+	}
+	seen := map[specs.LinuxNamespaceType]bool{}
+	for i, n := range s.Linux.Namespaces {
+		if _, ok := nsFlags[n.Type]; !ok {
+			return fmt.Errorf("linux.namespaces[%d].type: unknown namespace %q", i, n.Type)
+		}
+		if seen[n.Type] {
+			return fmt.Errorf("linux.namespaces[%d].type: namespace %q given twice", i, n.Type)
+		}
+		seen[n.Type] = true
+		if n.Path != "" && !filepath.IsAbs(n.Path) {
+			return fmt.Errorf("linux.namespaces[%d].path: %q is not an absolute path", i, n.Path)
+		}
+	}
+	if !seen[specs.MountNamespace] {
+		return errors.New("linux.namespaces: a mount namespace is required")
+	}
+	user, hasUser := findNamespace(s, specs.UserNamespace)
+	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !hasUser {
+		return errors.New("linux.uidMappings: id mappings need a user namespace")
+	}
+	if hasUser && user.Path == "" && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
+		return errors.New("linux.uidMappings: a new user namespace needs uidMappings and gidMappings")
+	}
+	if s.Hostname != "" && !hasOwnNamespace(s, specs.UTSNamespace) {
+		return errors.New("hostname: setting the hostname needs a new uts namespace")
+	}
+	if s.Domainname != "" && !hasOwnNamespace(s, specs.UTSNamespace) {
+		return errors.New("domainname: setting the domainname needs a new uts namespace")
+	}
+	for i, m := range s.Mounts {
+		if !filepath.IsAbs(m.Destination) {
+			return fmt.Errorf("mounts[%d].destination: %q is not an absolute path", i, m.Destination)
+		}
+		if _, err := parseMountOptions(m.Options); err != nil {
+			return fmt.Errorf("mounts[%d].options: %w", i, err)
+		}
+	}
+	if err := validateSysctl(s); err != nil {
+		return err
+	}
+	for i, d := range s.Linux.Devices {
+		if !filepath.IsAbs(d.Path) {
+			return fmt.Errorf("linux.devices[%d].path: %q is not an absolute path", i, d.Path)
+		}
+		switch d.Type {
+		case "c", "b", "u", "p":
+		default:
+			return fmt.Errorf("linux.devices[%d].type: unknown device type %q", i, d.Type)
+		}
+	}
+	if p := s.Linux.RootfsPropagation; p != "" {
+		if _, ok := propagationFlags[p]; !ok {
+			return fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", p)
+		}
+	}
+	return validateHooksAndSecurity(s)
+}
+
+func validateProcess(p *specs.Process, field string) error {
+	if len(p.Args) == 0 {
+		return fmt.Errorf("%s.args: must not be empty", field)
+	}
+	if p.Cwd == "" || !filepath.IsAbs(p.Cwd) {
+		return fmt.Errorf("%s.cwd: %q is not an absolute path", field, p.Cwd)
+	}
+	for i, r := range p.Rlimits {
+		if _, ok := rlimitTypes[r.Type]; !ok {
+			return fmt.Errorf("%s.rlimits[%d].type: unknown rlimit %q", field, i, r.Type)
+		}
+		if r.Soft > r.Hard {
+			return fmt.Errorf("%s.rlimits[%d]: soft limit %d is above hard limit %d", field, i, r.Soft, r.Hard)
+		}
+	}
+	for i, e := range p.Env {
+		if !strings.Contains(e, "=") {
+			return fmt.Errorf("%s.env[%d]: %q is not KEY=VALUE", field, i, e)
+		}
+	}
+	return nil
+}
+
+// sysctlNamespace says which namespace a sysctl belongs to ("" = none,
+// which cannot be set from a container).
+func sysctlNamespace(key string) (specs.LinuxNamespaceType, bool) {
+	switch {
+	case strings.HasPrefix(key, "net."):
+		return specs.NetworkNamespace, true
+	case strings.HasPrefix(key, "fs.mqueue."):
+		return specs.IPCNamespace, true
+	case key == "kernel.msgmax", key == "kernel.msgmnb", key == "kernel.msgmni", key == "kernel.sem",
+		key == "kernel.shmall", key == "kernel.shmmax", key == "kernel.shmmni", key == "kernel.shm_rmid_forced":
+		return specs.IPCNamespace, true
+	case key == "kernel.hostname", key == "kernel.domainname":
+		return specs.UTSNamespace, true
+	}
+	return "", false
+}
+
+var nsNames = map[specs.LinuxNamespaceType]string{
+	specs.NetworkNamespace: "network", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts",
+}
+
+func validateSysctl(s *specs.Spec) error {
+	for k := range s.Linux.Sysctl {
+		key := strings.ReplaceAll(k, "/", ".")
+		if strings.Contains(key, "..") || strings.HasPrefix(key, ".") {
+			return fmt.Errorf("linux.sysctl: %q is not a sysctl name", k)
+		}
+		ns, ok := sysctlNamespace(key)
+		if !ok {
+			return fmt.Errorf("linux.sysctl: %q is not namespaced and cannot be set in a container", k)
+		}
+		if !hasOwnNamespace(s, ns) {
+			return fmt.Errorf("linux.sysctl: %q requires a new %s namespace", k, nsNames[ns])
+		}
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+
+	"github.com/containerd/console"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// setupConsole runs in the init after pivot_root: the pty is made in the
+// container's own devpts, its master goes to the parent, its slave
+// becomes the init's stdio, controlling terminal and /dev/console.
+func setupConsole(sock int, size *specs.Box) error {
+	ptmx, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	defer unix.Close(ptmx)
+	if err := unix.IoctlSetPointerInt(ptmx, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	// TIOCGPTPEER opens the slave through the master, not by a path the
+	// container could swap.
+	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(ptmx), uintptr(unix.TIOCGPTPEER), uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if e != 0 {
+		return fmt.Errorf("open pty slave: %w", e)
+	}
+	slave := int(r)
+	defer unix.Close(slave)
+	if size != nil {
+		ws := &unix.Winsize{Row: uint16(size.Height), Col: uint16(size.Width)}
+		if err := unix.IoctlSetWinsize(ptmx, unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("set console size: %w", err)
+		}
+	}
+	if err := bindConsole(slave); err != nil {
+		return err
+	}
+	if err := writeSync(sock, syncMsg{Type: syncConsole}, ptmx); err != nil {
+		return err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("dup pty onto fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}
+
+// bindConsole makes /dev/console the pty slave, as runc does.
+func bindConsole(slave int) error {
+	root, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	dev, err := pathrs.OpenatInRoot(root, "/dev")
+	if err != nil {
+		return fmt.Errorf("open /dev: %w", err)
+	}
+	defer dev.Close()
+	fd, err := unix.Openat(int(dev.Fd()), "console", unix.O_CREAT|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("create /dev/console: %w", err)
+	}
+	target := os.NewFile(uintptr(fd), "/dev/console")
+	defer target.Close()
+	tree, err := unix.OpenTree(slave, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("clone pty for /dev/console: %w", err)
+	}
+	defer unix.Close(tree)
+	if err := moveOnto(tree, target); err != nil {
+		return fmt.Errorf("bind /dev/console: %w", err)
+	}
+	return nil
+}
+
+// sendConsole passes the pty master over the --console-socket, with
+// SCM_RIGHTS, as runc does.
+func sendConsole(path string, fd int) error {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return fmt.Errorf("console socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return fmt.Errorf("console socket %s: not a unix socket", path)
+	}
+	if _, _, err := uc.WriteMsgUnix([]byte("/dev/ptmx"), unix.UnixRights(fd), nil); err != nil {
+		return fmt.Errorf("console socket %s: send pty: %w", path, err)
+	}
+	return nil
+}
+
+// ProxyConsole copies between the caller's stdio and the pty master until
+// the container side closes. When stdin is a terminal it is set raw for
+// the duration, and window size changes follow it. The returned function
+// waits for output to drain and restores the terminal.
+func ProxyConsole(master int) (func(), error) {
+	m := os.NewFile(uintptr(master), "pty-master")
+	restore := func() {}
+	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		if err := cur.SetRaw(); err != nil {
+			return nil, fmt.Errorf("set terminal raw: %w", err)
+		}
+		restore = func() { cur.Reset() }
+		resize := func() {
+			if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+				unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, ws)
+			}
+		}
+		resize()
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, unix.SIGWINCH)
+		go func() {
+			for range ch {
+				resize()
+			}
+		}()
+	}
+	go io.Copy(m, os.Stdin)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, err := io.Copy(os.Stdout, m)
+		var pe *os.PathError
+		if err != nil && !(errors.As(err, &pe) && errors.Is(pe.Err, unix.EIO)) {
+			fmt.Fprintln(os.Stderr, "rt: console:", err)
+		}
+	}()
+	return func() { wg.Wait(); restore() }, nil
+}

@@ -1,0 +1,272 @@
+// Package libcontainer creates, starts, signals and destroys containers:
+// the parent side (this file, process_parent.go) and the init that runs
+// inside the namespaces (init_linux.go, rootfs.go ...). The bundle's
+// specs.Spec is the one config type all the way down.
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/cgroups"
+)
+
+// CreateOpts are the flags of rt create / rt run.
+type CreateOpts struct {
+	Root          string
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFds   int
+	// Detach: nobody will proxy a terminal; one needs a console socket.
+	Detach bool
+	Log    *slog.Logger
+}
+
+// Container is a loaded container: its state and where it lives.
+type Container struct {
+	Root  string
+	State *State
+	// Console is the pty master when the caller proxies the terminal
+	// itself (foreground rt run), else -1.
+	Console int
+	log     *slog.Logger
+}
+
+// undo collects cleanups run in reverse when a step fails.
+type undo []func()
+
+func (u *undo) add(f func()) { *u = append(*u, f) }
+func (u undo) run() {
+	for i := len(u) - 1; i >= 0; i-- {
+		u[i]()
+	}
+}
+
+// Create makes the container up to the "created" state: the init waits on
+// the exec fifo. On any error nothing is left behind.
+func Create(o CreateOpts) (c *Container, err error) {
+	if err := ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := Validate(spec); err != nil {
+		return nil, err
+	}
+	rootfs := spec.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(bundle, rootfs)
+	}
+	if fi, err := os.Stat(rootfs); err != nil {
+		return nil, fmt.Errorf("rootfs %s: %w", rootfs, errors.Unwrap(err))
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("rootfs %s: not a directory", rootfs)
+	}
+	if spec.Process.Terminal && o.Detach && o.ConsoleSocket == "" {
+		return nil, errors.New("cannot allocate tty if rt will detach without setting console socket")
+	}
+	if !spec.Process.Terminal && o.ConsoleSocket != "" {
+		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
+	}
+	if err := os.MkdirAll(o.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("state root: %w", err)
+	}
+	dir := stateDir(o.Root, o.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if os.IsExist(err) {
+			return nil, fmt.Errorf("container %q already exists", o.ID)
+		}
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	var cleanup undo
+	defer func() {
+		if err != nil {
+			cleanup.run()
+		}
+	}()
+	cleanup.add(func() { os.RemoveAll(dir) })
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+
+	fifoPath := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	// O_RDWR opens without waiting for a writer; the init blocks reading
+	// it until rt start writes a byte.
+	fifo, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	defer fifo.Close()
+
+	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	cleanup.add(func() { destroyCgroup(cg, o.Log) })
+
+	st := &State{
+		State: specs.State{
+			Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
+			Bundle: bundle, Annotations: spec.Annotations,
+		},
+		Rootfs: rootfs, Created: time.Now().UTC(), Owner: ownerName(),
+		NoPivot: o.NoPivot, Spec: spec,
+	}
+	st.CgroupPaths = cg.Paths()
+	cfg := &initConfig{
+		CgroupPaths: st.CgroupPaths,
+		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
+		PreserveFds: o.PreserveFds, ExecFifoFd: 3 + o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
+	}
+	p, err := startChild(startOpts{
+		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		preserveFds: o.PreserveFds,
+		extra:       []*os.File{fifo},
+		bootstrap:   buildBootstrap(spec),
+		spec:        spec,
+		log:         o.Log,
+		beforeBootstrap: func(pid int) error {
+			if err := cg.Apply(pid); err != nil {
+				return fmt.Errorf("cgroup: %w", err)
+			}
+			if err := cg.Set(withDefaultDevices(spec)); err != nil {
+				return fmt.Errorf("cgroup: %w", err)
+			}
+			return nil
+		},
+	})
+	if p != nil {
+		cleanup.add(p.abort)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.Pid = p.initPid
+	st.InitStart, _, err = processStartTime(p.initPid)
+	if err != nil {
+		return nil, fmt.Errorf("init process: %w", err)
+	}
+	c = &Container{Root: o.Root, State: st, Console: -1, log: o.Log}
+	if err := c.initHandshake(p, cfg, o); err != nil {
+		return nil, err
+	}
+	if err := st.save(o.Root); err != nil {
+		return nil, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, p.initPid); err != nil {
+			return nil, err
+		}
+	}
+	st.Status = specs.StateCreated
+	return c, nil
+}
+
+// initHandshake drives the init from "config" to "ready".
+func (c *Container) initHandshake(p *parentProcess, cfg *initConfig, o CreateOpts) error {
+	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
+		return err
+	}
+	for {
+		m, fd, err := p.recv()
+		if err != nil {
+			return fmt.Errorf("container init exited before it was ready: %w", err)
+		}
+		switch m.Type {
+		case syncError:
+			return errors.New(m.Error)
+		case syncConsole:
+			if fd < 0 {
+				return errors.New("init sent a console message without a pty fd")
+			}
+			if o.ConsoleSocket != "" {
+				err := sendConsole(o.ConsoleSocket, fd)
+				unix.Close(fd)
+				if err != nil {
+					return err
+				}
+			} else {
+				c.Console = fd
+				p.console = fd
+			}
+		case syncHooks:
+			s := c.State.State
+			s.Status = specs.StateCreating
+			if err := runHooks(cfg.Spec, hookPrestart, &s, c.log); err != nil {
+				return err
+			}
+			if err := runHooks(cfg.Spec, hookCreateRuntime, &s, c.log); err != nil {
+				return err
+			}
+			if err := p.send(syncMsg{Type: syncHooksDone}); err != nil {
+				return err
+			}
+		case syncReady:
+			p.console = -1 // now the caller's
+			p.close()
+			return nil
+		default:
+			return fmt.Errorf("sync: unexpected %q from init", m.Type)
+		}
+	}
+}
+
+func ownerName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Getuid())
+}
+
+// writePidFile writes the pid atomically: temp file + rename.
+func writePidFile(path string, pid int) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("pid file: %w", err)
+	}
+	return nil
+}
+
+func destroyCgroup(cg cgroups.Manager, log *slog.Logger) {
+	// Processes leave the cgroup a moment after they die.
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = cg.Destroy(); err == nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	log.Warn("remove cgroup", "error", err)
+}

@@ -1,0 +1,166 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func fileMode(m os.FileMode) *os.FileMode { return &m }
+
+// defaultDevices are made in every container's /dev, as runc does.
+var defaultDevices = []specs.LinuxDevice{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, FileMode: fileMode(0o666)},
+	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: fileMode(0o666)},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7, FileMode: fileMode(0o666)},
+	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8, FileMode: fileMode(0o666)},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9, FileMode: fileMode(0o666)},
+	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0, FileMode: fileMode(0o666)},
+}
+
+func i64(v int64) *int64 { return &v }
+
+// withDefaultDevices returns the spec's resources with the device cgroup
+// rules that the default devices and linux.devices need appended after the
+// spec's own (later rules win), plus mknod of anything.
+func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
+	var r specs.LinuxResources
+	if s.Linux.Resources != nil {
+		r = *s.Linux.Resources
+	}
+	rules := append([]specs.LinuxDeviceCgroup(nil), r.Devices...)
+	if len(rules) == 0 && s.Linux.Resources == nil {
+		return &r
+	}
+	rules = append(rules,
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Access: "m"},
+		specs.LinuxDeviceCgroup{Allow: true, Type: "b", Access: "m"},
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(5), Minor: i64(1), Access: "rwm"}, // console
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(5), Minor: i64(2), Access: "rwm"}, // ptmx
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(136), Access: "rwm"},              // pts
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(10), Minor: i64(200), Access: "rwm"}, // tun
+	)
+	for _, d := range append(defaultDevices, s.Linux.Devices...) {
+		if d.Type == "p" {
+			continue
+		}
+		t := d.Type
+		if t == "u" {
+			t = "c"
+		}
+		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: t, Major: i64(d.Major), Minor: i64(d.Minor), Access: "rwm"})
+	}
+	r.Devices = rules
+	return &r
+}
+
+// createDevices makes the default devices and linux.devices in the rootfs.
+// Where mknod is not allowed (a user namespace) the host's node is bound.
+func createDevices(root *os.File, s *specs.Spec) error {
+	devs := append([]specs.LinuxDevice(nil), s.Linux.Devices...)
+	have := map[string]bool{}
+	for _, d := range devs {
+		have[filepath.Clean(d.Path)] = true
+	}
+	for _, d := range defaultDevices {
+		if !have[d.Path] {
+			devs = append(devs, d)
+		}
+	}
+	_, userns := findNamespace(s, specs.UserNamespace)
+	for _, d := range devs {
+		if err := createDevice(root, d, userns); err != nil {
+			return fmt.Errorf("device %s: %w", d.Path, err)
+		}
+	}
+	return nil
+}
+
+func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
+	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(d.Path), 0o755)
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	name := filepath.Base(d.Path)
+	pfd := int(parent.Fd())
+	if !bind {
+		mode := uint32(0o666)
+		if d.FileMode != nil {
+			mode = uint32(d.FileMode.Perm())
+		}
+		switch d.Type {
+		case "c", "u":
+			mode |= unix.S_IFCHR
+		case "b":
+			mode |= unix.S_IFBLK
+		case "p":
+			mode |= unix.S_IFIFO
+		}
+		unix.Unlinkat(pfd, name, 0)
+		err := unix.Mknodat(pfd, name, mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
+		if err == nil {
+			uid, gid := 0, 0
+			if d.UID != nil {
+				uid = int(*d.UID)
+			}
+			if d.GID != nil {
+				gid = int(*d.GID)
+			}
+			if err := unix.Fchownat(pfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return fmt.Errorf("chown: %w", err)
+			}
+			// mknod's mode is filtered by the umask; set it exactly.
+			return unix.Fchmodat(pfd, name, mode&0o7777, 0)
+		}
+		if !errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("mknod: %w", err)
+		}
+	}
+	// Bind the host's node onto an empty file.
+	fd, err := unix.Openat(pfd, name, unix.O_CREAT|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create bind target: %w", err)
+	}
+	unix.Close(fd)
+	target, err := pathrs.OpenatInRoot(root, d.Path)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := unix.Mount(d.Path, fdPath(target), "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind host node: %w", err)
+	}
+	return nil
+}
+
+// devSymlinks makes /dev/fd, stdin, stdout, stderr, ptmx and core.
+func devSymlinks(root *os.File, s *specs.Spec) error {
+	dev, err := pathrs.MkdirAllHandle(root, "/dev", 0o755)
+	if err != nil {
+		return fmt.Errorf("open /dev: %w", err)
+	}
+	defer dev.Close()
+	links := [][2]string{
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+		{"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+	}
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		links = append(links, [2]string{"/proc/kcore", "core"})
+	}
+	for _, l := range links {
+		if l[1] == "ptmx" {
+			// A bind-mounted or image /dev/ptmx node is replaced by the link.
+			unix.Unlinkat(int(dev.Fd()), "ptmx", 0)
+		}
+		if err := unix.Symlinkat(l[0], int(dev.Fd()), l[1]); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("symlink /dev/%s: %w", l[1], err)
+		}
+	}
+	return nil
+}

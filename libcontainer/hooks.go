@@ -1,0 +1,122 @@
+package libcontainer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+type hookKind string
+
+const (
+	hookPrestart        hookKind = "prestart"
+	hookCreateRuntime   hookKind = "createRuntime"
+	hookCreateContainer hookKind = "createContainer"
+	hookStartContainer  hookKind = "startContainer"
+	hookPoststart       hookKind = "poststart"
+	hookPoststop        hookKind = "poststop"
+)
+
+func hooksOf(s *specs.Spec, k hookKind) []specs.Hook {
+	if s == nil || s.Hooks == nil {
+		return nil
+	}
+	h := s.Hooks
+	switch k {
+	case hookPrestart:
+		return h.Prestart //nolint:staticcheck // deprecated in the spec, still run
+	case hookCreateRuntime:
+		return h.CreateRuntime
+	case hookCreateContainer:
+		return h.CreateContainer
+	case hookStartContainer:
+		return h.StartContainer
+	case hookPoststart:
+		return h.Poststart
+	case hookPoststop:
+		return h.Poststop
+	}
+	return nil
+}
+
+// runHooks runs every hook of one kind in order, with the state JSON on
+// stdin; the first failure stops them and is returned.
+func runHooks(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger) error {
+	hooks := hooksOf(s, k)
+	if len(hooks) == 0 {
+		return nil
+	}
+	state, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("%s hook: encode state: %w", k, err)
+	}
+	for i, h := range hooks {
+		if log != nil {
+			log.Debug("run hook", "kind", string(k), "path", h.Path)
+		}
+		if err := runHook(h, state); err != nil {
+			return fmt.Errorf("%s hook #%d (%s): %w", k, i, h.Path, err)
+		}
+	}
+	return nil
+}
+
+func runHook(h specs.Hook, state []byte) error {
+	ctx := context.Background()
+	if h.Timeout != nil {
+		if *h.Timeout <= 0 {
+			return fmt.Errorf("timeout must be positive, not %d", *h.Timeout)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, h.Path)
+	if len(h.Args) > 0 {
+		cmd.Args = h.Args
+	} else {
+		cmd.Args = []string{h.Path}
+	}
+	cmd.Env = h.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{}
+	}
+	cmd.Stdin = bytes.NewReader(state)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("timed out after %ds", *h.Timeout)
+	}
+	if err != nil {
+		msg := strings.TrimSpace(out.String())
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && msg != "" {
+			return fmt.Errorf("%w: %s", err, msg)
+		}
+		return err
+	}
+	return nil
+}
+
+func validateHooks(s *specs.Spec) error {
+	if s.Hooks == nil {
+		return nil
+	}
+	for _, k := range []hookKind{hookPrestart, hookCreateRuntime, hookCreateContainer, hookStartContainer, hookPoststart, hookPoststop} {
+		for i, h := range hooksOf(s, k) {
+			if !strings.HasPrefix(h.Path, "/") {
+				return fmt.Errorf("hooks.%s[%d].path: %q is not an absolute path", k, i, h.Path)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Init is `rt init`: the process that the nsenter stage left inside the
+// container's namespaces. It never returns on success: it execs the
+// workload. The caller has locked the main goroutine to its thread, since
+// credentials, capabilities and seccomp are per thread until execve.
+func Init() {
+	runtime.LockOSThread()
+	sock, err := strconv.Atoi(os.Getenv("_RT_INITPIPE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rt init: not started by rt")
+		os.Exit(255)
+	}
+	os.Unsetenv("_RT_INITPIPE")
+	os.Unsetenv("_RT_DEBUG")
+	err = runInit(sock)
+	// Only failures come back here.
+	if werr := writeSync(sock, syncMsg{Type: syncError, Error: err.Error()}, -1); werr != nil {
+		fmt.Fprintln(os.Stderr, "rt init:", err)
+	}
+	os.Exit(1)
+}
+
+func runInit(sock int) error {
+	m, _, err := expectSync(sock, syncConfig)
+	if err != nil {
+		return err
+	}
+	cfg := m.Config
+	if cfg == nil || cfg.Spec == nil || cfg.Spec.Process == nil {
+		return errors.New("init: config message without a spec")
+	}
+	return standardInit(sock, cfg)
+}
+
+// standardInit sets up a new container, in the order the design gives.
+func standardInit(sock int, cfg *initConfig) error {
+	spec := cfg.Spec
+	proc := spec.Process
+	if err := setupRootfs(cfg); err != nil {
+		return err
+	}
+	// Mounts done, still before pivot_root: the parent runs prestart and
+	// createRuntime hooks, then we run createContainer ones here.
+	if err := writeSync(sock, syncMsg{Type: syncHooks}, -1); err != nil {
+		return err
+	}
+	if _, _, err := expectSync(sock, syncHooksDone); err != nil {
+		return err
+	}
+	st := &specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating,
+		Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: spec.Annotations}
+	if err := runHooks(spec, hookCreateContainer, st, nil); err != nil {
+		return err
+	}
+	// Writes into /proc while it is still the host's real procfs, which no
+	// file of the rootfs can stand in for.
+	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+		return err
+	}
+	if err := applyOOMScoreAdj(proc); err != nil {
+		return err
+	}
+	if err := enterRootfs(cfg.Rootfs, cfg.NoPivot); err != nil {
+		return err
+	}
+	if err := finishRootfs(spec); err != nil {
+		return err
+	}
+	if proc.Terminal {
+		if err := setupConsole(sock, proc.ConsoleSize); err != nil {
+			return err
+		}
+	}
+	if n, ok := findNamespace(spec, specs.NetworkNamespace); ok && n.Path == "" {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	if err := setHostnames(spec); err != nil {
+		return err
+	}
+	if !cfg.NoNewKeyring {
+		if err := newSessionKeyring(cfg.ID); err != nil {
+			return err
+		}
+	}
+	return finishAndExec(sock, cfg, proc, cfg.ExecFifoFd)
+}
+
+// finishAndExec applies the process settings (shared with rt exec), tells
+// the parent it is ready, waits for start when fifoFd >= 0, and execs.
+func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) error {
+	if err := setRlimits(proc.Rlimits); err != nil {
+		return err
+	}
+	if err := unix.Chdir(proc.Cwd); err != nil {
+		return fmt.Errorf("chdir to cwd %q: %w", proc.Cwd, err)
+	}
+	path, err := lookPath(proc.Args[0], proc.Env)
+	if err != nil {
+		return err
+	}
+	lateSeccomp, err := applyUserAndSecurity(cfg.Spec, proc)
+	if err != nil {
+		return err
+	}
+	// Nothing of rt's but stdio, the preserved fds (3..3+N-1) and the
+	// fifo passes the exec.
+	if err := closeOnExecFrom(3 + cfg.PreserveFds); err != nil {
+		return err
+	}
+	if err := writeSync(sock, syncMsg{Type: syncReady}, -1); err != nil {
+		return err
+	}
+	unix.Close(sock)
+	if fifoFd >= 0 {
+		b := make([]byte, 1)
+		for {
+			_, err := unix.Read(fifoFd, b)
+			if err != unix.EINTR {
+				if err != nil {
+					return fmt.Errorf("wait for start: %w", err)
+				}
+				break
+			}
+		}
+		unix.Close(fifoFd)
+		st := &specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateRunning,
+			Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
+		if err := runHooks(cfg.Spec, hookStartContainer, st, nil); err != nil {
+			fmt.Fprintln(os.Stderr, "rt:", err)
+			os.Exit(1)
+		}
+	}
+	// Seccomp with no_new_privileges goes last, so the profile need not
+	// allow what rt itself does.
+	if err := lateSeccomp(); err != nil {
+		if fifoFd >= 0 {
+			fmt.Fprintln(os.Stderr, "rt:", err)
+			os.Exit(1)
+		}
+		return err
+	}
+	if err := unix.Exec(path, proc.Args, proc.Env); err != nil {
+		err = fmt.Errorf("exec %q: %w", proc.Args[0], err)
+		if fifoFd >= 0 {
+			// The parent is gone; the container's stderr is all there is.
+			fmt.Fprintln(os.Stderr, "rt:", err)
+			os.Exit(127)
+		}
+		return err
+	}
+	return nil
+}

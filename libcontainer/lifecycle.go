@@ -1,0 +1,184 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/cgroups"
+)
+
+// Load reads a container's state and refreshes its status.
+func Load(root, id string, log *slog.Logger) (*Container, error) {
+	st, err := LoadState(root, id)
+	if err != nil {
+		return nil, err
+	}
+	st.Refresh(root)
+	return &Container{Root: root, State: st, Console: -1, log: log}, nil
+}
+
+// Lock takes the container's flock and re-reads the state under it.
+func (c *Container) Lock() (func(), error) {
+	f, err := lockDir(stateDir(c.Root, c.State.ID))
+	if err != nil {
+		return nil, err
+	}
+	st, err := LoadState(c.Root, c.State.ID)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	st.Refresh(c.Root)
+	c.State = st
+	return func() { f.Close() }, nil
+}
+
+// Start lets a created container's init exec the workload, then runs the
+// poststart hooks.
+func (c *Container) Start() error {
+	unlock, err := c.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c.State.Status != specs.StateCreated {
+		return fmt.Errorf("cannot start a container that is %s", c.State.Status)
+	}
+	fifoPath := filepath.Join(stateDir(c.Root, c.State.ID), fifoName)
+	f, err := os.OpenFile(fifoPath, os.O_WRONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("start: container init is gone: %w", err)
+	}
+	_, err = f.Write([]byte{0})
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("start: signal init: %w", err)
+	}
+	if err := os.Remove(fifoPath); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	c.State.Status = specs.StateRunning
+	s := c.State.State
+	if err := runHooks(c.State.Spec, hookPoststart, &s, c.log); err != nil {
+		c.log.Warn("poststart hook failed", "error", err)
+	}
+	return nil
+}
+
+// Signal sends sig to the init, or with all to every process of the
+// container's cgroup.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if c.State.Status == specs.StateStopped {
+		if all {
+			// Leftover processes of a container without a pid namespace.
+			return c.signalAll(sig)
+		}
+		return fmt.Errorf("container %q is not running", c.State.ID)
+	}
+	if all {
+		return c.signalAll(sig)
+	}
+	if err := unix.Kill(c.State.Pid, sig); err != nil {
+		return fmt.Errorf("signal init %d: %w", c.State.Pid, err)
+	}
+	return nil
+}
+
+func (c *Container) signalAll(sig unix.Signal) error {
+	cg, err := cgroups.Load(c.State.CgroupPaths)
+	if err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	pids, err := cg.Pids()
+	if err != nil {
+		return fmt.Errorf("list processes: %w", err)
+	}
+	// A frozen process gets the signal when thawed; SIGKILL must land now.
+	if sig == unix.SIGKILL && c.State.Status == StatusPaused {
+		defer cg.Thaw()
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("signal %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// Delete removes a stopped container; with force it kills a live one first.
+func (c *Container) Delete(force bool) error {
+	unlock, err := c.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c.State.Status != specs.StateStopped {
+		if !force {
+			return fmt.Errorf("cannot delete container %q that is not stopped: %s", c.State.ID, c.State.Status)
+		}
+		if err := c.kill(); err != nil {
+			return err
+		}
+	}
+	return c.destroy()
+}
+
+// kill ends the init and waits until it is gone.
+func (c *Container) kill() error {
+	if c.State.Status == StatusPaused {
+		if cg, err := cgroups.Load(c.State.CgroupPaths); err == nil {
+			defer cg.Thaw()
+		}
+	}
+	if err := unix.Kill(c.State.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill init %d: %w", c.State.Pid, err)
+	}
+	if c.State.Status == StatusPaused {
+		if cg, err := cgroups.Load(c.State.CgroupPaths); err == nil {
+			cg.Thaw()
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		if !c.State.initAlive() {
+			return nil
+		}
+		// Reap it if it is our child (foreground run).
+		var ws unix.WaitStatus
+		unix.Wait4(c.State.Pid, &ws, unix.WNOHANG, nil)
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("init %d did not die after SIGKILL", c.State.Pid)
+}
+
+// destroy removes what the container made: leftover processes, the cgroup,
+// the state dir; then runs the poststop hooks.
+func (c *Container) destroy() error {
+	cg, err := cgroups.Load(c.State.CgroupPaths)
+	if err == nil {
+		if pids, _ := cg.Pids(); len(pids) > 0 {
+			cg.Thaw()
+			for _, pid := range pids {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		destroyCgroup(cg, c.log)
+	}
+	if err := os.RemoveAll(stateDir(c.Root, c.State.ID)); err != nil {
+		return fmt.Errorf("remove state: %w", err)
+	}
+	s := c.State.State
+	s.Status = specs.StateStopped
+	if c.State.Spec != nil {
+		if err := runHooks(c.State.Spec, hookPoststop, &s, c.log); err != nil {
+			c.log.Warn("poststop hook failed", "error", err)
+		}
+	}
+	return nil
+}

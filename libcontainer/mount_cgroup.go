@@ -1,0 +1,126 @@
+package libcontainer
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// hostCgroupMounts lists the mount points of cgroup v1 hierarchies and the
+// cgroup2 mount, as this mount namespace sees them.
+func hostCgroupMounts() (v1 []string, v2 string, err error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, "", fmt.Errorf("read mountinfo: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.Index(line, " - ")
+		if i < 0 {
+			continue
+		}
+		pre, post := strings.Fields(line[:i]), strings.Fields(line[i+3:])
+		if len(pre) < 5 || len(post) < 1 {
+			continue
+		}
+		mp := unescapeMountPath(pre[4])
+		if !strings.HasPrefix(mp, "/sys/fs/cgroup") {
+			continue
+		}
+		switch post[0] {
+		case "cgroup":
+			v1 = append(v1, mp)
+		case "cgroup2":
+			v2 = mp
+		}
+	}
+	sort.Strings(v1)
+	return v1, v2, sc.Err()
+}
+
+// mountCgroup gives the container its cgroup tree at m.Destination: on v2
+// a cgroup2 mount (its cgroup namespace shows the container's cgroup as /)
+// or a bind of the container's cgroup; on v1 a tmpfs holding a bind of
+// the container's dir in each hierarchy.
+func mountCgroup(root *os.File, cfg *initConfig, m *specs.Mount, opts *mountOptions) error {
+	flags := opts.flags &^ (unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
+	v1, v2, err := hostCgroupMounts()
+	if err != nil {
+		return err
+	}
+	target, err := openTarget(root, m.Destination, true)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	_, newCgroupNS := findNamespace(cfg.Spec, specs.CgroupNamespace)
+	if len(v1) == 0 || m.Type == "cgroup2" {
+		if newCgroupNS {
+			if err := unix.Mount("cgroup2", fdPath(target), "cgroup2", flags, ""); err != nil {
+				return fmt.Errorf("mount cgroup2: %w", err)
+			}
+			return nil
+		}
+		p, ok := cfg.CgroupPaths[""]
+		if !ok {
+			p = v2
+		}
+		return bindMount(root, p, target, m.Destination, &mountOptions{flags: flags | unix.MS_BIND})
+	}
+	if err := unix.Mount("tmpfs", fdPath(target), "tmpfs", flags&^unix.MS_RDONLY, "mode=755"); err != nil {
+		return fmt.Errorf("mount tmpfs for cgroups: %w", err)
+	}
+	top, err := pathrs.OpenatInRoot(root, m.Destination)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	hier := v1
+	if v2 != "" {
+		hier = append(hier, v2)
+	}
+	for _, mp := range hier {
+		src := ""
+		for _, p := range cfg.CgroupPaths {
+			if p == mp || strings.HasPrefix(p, mp+"/") {
+				src = p
+				break
+			}
+		}
+		if src == "" {
+			continue
+		}
+		name := filepath.Base(mp)
+		dest := filepath.Join(m.Destination, name)
+		sub, err := openTarget(root, dest, true)
+		if err != nil {
+			return err
+		}
+		err = bindMount(root, src, sub, dest, &mountOptions{flags: flags | unix.MS_BIND})
+		sub.Close()
+		if err != nil {
+			return err
+		}
+		// co-mounted controllers (cpu,cpuacct) get one link per name.
+		if strings.Contains(name, ",") {
+			for _, c := range strings.Split(name, ",") {
+				unix.Symlinkat(name, int(top.Fd()), c)
+			}
+		}
+	}
+	if flags&unix.MS_RDONLY != 0 {
+		if err := unix.Mount("", fdPath(top), "", unix.MS_REMOUNT|flags, "mode=755"); err != nil {
+			return fmt.Errorf("remount cgroup tmpfs read-only: %w", err)
+		}
+	}
+	return nil
+}

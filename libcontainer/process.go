@@ -1,0 +1,149 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/capabilities"
+	"github.com/rt-runtime/rt/seccomp"
+)
+
+func setRlimits(rl []specs.POSIXRlimit) error {
+	for _, r := range rl {
+		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := unix.Prlimit(0, rlimitTypes[r.Type], &lim, nil); err != nil {
+			return fmt.Errorf("set %s to %d/%d: %w", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	return nil
+}
+
+// lookPath finds args[0] with the container's PATH, inside the container.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if err := executable(name); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", name, err)
+		}
+		return name, nil
+	}
+	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if executable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+
+func executable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	if fi.IsDir() {
+		return errors.New("is a directory")
+	}
+	if fi.Mode()&0o111 == 0 {
+		return errors.New("permission denied")
+	}
+	return nil
+}
+
+// applyUserAndSecurity switches to the process's user and groups with its
+// capabilities, umask and no_new_privileges. Seccomp is loaded here when it
+// needs privilege (no no_new_privileges); otherwise the returned function
+// loads it just before execve.
+func applyUserAndSecurity(s *specs.Spec, p *specs.Process) (func() error, error) {
+	var caps *capabilities.Caps
+	if p.Capabilities != nil {
+		c, _, err := capabilities.New(p.Capabilities)
+		if err != nil {
+			return nil, err
+		}
+		caps = c
+	}
+	late := func() error { return nil }
+	if s.Linux.Seccomp != nil {
+		load := func() error {
+			if _, err := seccomp.Load(s.Linux.Seccomp); err != nil {
+				return fmt.Errorf("seccomp: %w", err)
+			}
+			return nil
+		}
+		if p.NoNewPrivileges {
+			late = load
+		} else if err := load(); err != nil {
+			return nil, err
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
+	}
+	if caps != nil {
+		if err := caps.DropBounding(); err != nil {
+			return nil, err
+		}
+	}
+	u := p.User
+	if err := setGroups(u.AdditionalGids); err != nil {
+		return nil, err
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return nil, fmt.Errorf("setgid %d: %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return nil, fmt.Errorf("setuid %d: %w", u.UID, err)
+	}
+	if caps != nil {
+		if err := caps.Apply(); err != nil {
+			return nil, err
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
+	}
+	umask := 0o022
+	if u.Umask != nil {
+		umask = int(*u.Umask)
+	}
+	unix.Umask(umask)
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return nil, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+		}
+	}
+	return late, nil
+}
+
+// setGroups sets the supplementary groups on this thread only: the
+// process execs from it.
+func setGroups(gids []uint32) error {
+	list := make([]uint32, len(gids))
+	copy(list, gids)
+	var ptr uintptr
+	if len(list) > 0 {
+		ptr = uintptrOf(list)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(list)), ptr, 0); e != 0 {
+		if e == unix.EPERM && len(list) == 0 {
+			return nil // setgroups denied in this user namespace, nothing to drop
+		}
+		return fmt.Errorf("setgroups %v: %w", gids, e)
+	}
+	return nil
+}

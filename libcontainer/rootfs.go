@@ -1,0 +1,314 @@
+package libcontainer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// setupRootfs runs in the container's new mount namespace, before
+// pivot_root: propagation, the rootfs as a mount point, every OCI mount in
+// order, /dev. Paths inside the rootfs are resolved with RESOLVE_IN_ROOT
+// semantics (pathrs) and mounted through their fds, so a symlink the image
+// or a racing container put in the way cannot send a mount outside.
+func setupRootfs(cfg *initConfig) error {
+	spec := cfg.Spec
+	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if p := spec.Linux.RootfsPropagation; p != "" {
+		prop = propagationFlags[p]
+	}
+	if err := unix.Mount("", "/", "", prop, ""); err != nil {
+		return fmt.Errorf("set propagation of / : %w", err)
+	}
+	if err := unix.Mount(cfg.Rootfs, cfg.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind rootfs %s onto itself: %w", cfg.Rootfs, err)
+	}
+	if prop&unix.MS_SHARED != 0 {
+		// pivot_root refuses a new root whose parent mount is shared.
+		if err := makeParentMountPrivate(cfg.Rootfs); err != nil {
+			return err
+		}
+	}
+	root, err := os.OpenFile(cfg.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs: %w", err)
+	}
+	defer root.Close()
+
+	devIsBind := false
+	for i := range spec.Mounts {
+		m := &spec.Mounts[i]
+		if filepath.Clean(m.Destination) == "/dev" && isBindMount(m) {
+			devIsBind = true
+		}
+		if err := mountEntry(root, cfg, m); err != nil {
+			return fmt.Errorf("mount %s: %w", m.Destination, err)
+		}
+	}
+	if !devIsBind {
+		if err := createDevices(root, spec); err != nil {
+			return err
+		}
+		if err := devSymlinks(root, spec); err != nil {
+			return err
+		}
+	}
+	// The cwd is made now, inside the rootfs, so chdir cannot fail later.
+	if cwd := spec.Process.Cwd; cwd != "/" {
+		d, err := pathrs.MkdirAllHandle(root, cwd, 0o755)
+		if err != nil {
+			return fmt.Errorf("create cwd %s: %w", cwd, err)
+		}
+		d.Close()
+	}
+	return nil
+}
+
+func isBindMount(m *specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
+}
+
+// fdPath names an fd through procfs, the mount target form that cannot be
+// redirected after it was opened.
+func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+// openTarget makes the mount's destination inside the rootfs (a dir, or a
+// file when a file is bind-mounted) and returns an O_PATH handle to it.
+func openTarget(root *os.File, dest string, dir bool) (*os.File, error) {
+	if dir {
+		return pathrs.MkdirAllHandle(root, dest, 0o755)
+	}
+	if f, err := pathrs.OpenatInRoot(root, dest); err == nil {
+		return f, nil
+	}
+	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(dest), 0o755)
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(dest), unix.O_CREAT|unix.O_EXCL|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("create mount target: %w", err)
+	}
+	if err == nil {
+		unix.Close(fd)
+	}
+	return pathrs.OpenatInRoot(root, dest)
+}
+
+func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
+	opts, err := parseMountOptions(m.Options)
+	if err != nil {
+		return err
+	}
+	bind := isBindMount(m)
+	src := m.Source
+	isDir := true
+	if bind {
+		opts.flags |= unix.MS_BIND
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(cfg.Bundle, src)
+		}
+		fi, err := os.Stat(src)
+		if err != nil {
+			return fmt.Errorf("bind source: %w", err)
+		}
+		isDir = fi.IsDir()
+	}
+	switch m.Type {
+	case "cgroup", "cgroup2":
+		if !bind {
+			return mountCgroup(root, cfg, m, opts)
+		}
+	}
+	target, err := openTarget(root, m.Destination, isDir)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if bind {
+		return bindMount(root, src, target, m.Destination, opts)
+	}
+	flags := opts.flags &^ (unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
+	data := strings.Join(opts.data, ",")
+	if err := unix.Mount(src, fdPath(target), m.Type, flags, data); err != nil {
+		if m.Type == "sysfs" && errors.Is(err, unix.EPERM) {
+			// No new net namespace in a user namespace: sysfs cannot be
+			// mounted, a read-only recursive bind of the host's is used.
+			return bindMount(root, "/sys", target, m.Destination, &mountOptions{
+				flags: opts.flags | unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, propagation: opts.propagation})
+		}
+		return fmt.Errorf("mount %s (type %s): %w", src, m.Type, err)
+	}
+	return applyMountAttrs(root, m.Destination, opts)
+}
+
+// bindMount binds src onto target, then applies the flags a bind mount
+// takes only on remount, keeping the flags locked on the source.
+func bindMount(root *os.File, src string, target *os.File, dest string, opts *mountOptions) error {
+	rec := opts.flags & unix.MS_REC
+	if err := unix.Mount(src, fdPath(target), "", unix.MS_BIND|rec, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", src, err)
+	}
+	extra := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	if extra != 0 {
+		mnt, err := pathrs.OpenatInRoot(root, dest)
+		if err != nil {
+			return fmt.Errorf("reopen %s: %w", dest, err)
+		}
+		defer mnt.Close()
+		var st unix.Statfs_t
+		if err := unix.Fstatfs(int(mnt.Fd()), &st); err == nil {
+			extra |= lockedFlags(uintptr(st.Flags)) &^ opts.clear
+		}
+		if err := unix.Mount("", fdPath(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|extra, ""); err != nil {
+			return fmt.Errorf("remount %s with flags %#x: %w", dest, extra, err)
+		}
+	}
+	return applyMountAttrs(root, dest, opts)
+}
+
+// lockedFlags maps statfs flags to the MS_ ones a remount must keep.
+func lockedFlags(st uintptr) uintptr {
+	var f uintptr
+	for stf, msf := range map[uintptr]uintptr{
+		unix.ST_NOSUID: unix.MS_NOSUID, unix.ST_NODEV: unix.MS_NODEV, unix.ST_NOEXEC: unix.MS_NOEXEC,
+		unix.ST_RDONLY: unix.MS_RDONLY, unix.ST_NOATIME: unix.MS_NOATIME, unix.ST_NODIRATIME: unix.MS_NODIRATIME,
+		unix.ST_RELATIME: unix.MS_RELATIME,
+	} {
+		if st&stf != 0 {
+			f |= msf
+		}
+	}
+	return f
+}
+
+// applyMountAttrs sets propagation and recursive attributes on the new
+// mount, reached again through the rootfs (the old handle is the covered dir).
+func applyMountAttrs(root *os.File, dest string, opts *mountOptions) error {
+	if len(opts.propagation) == 0 && opts.recAttr == nil {
+		return nil
+	}
+	mnt, err := pathrs.OpenatInRoot(root, dest)
+	if err != nil {
+		return fmt.Errorf("reopen %s: %w", dest, err)
+	}
+	defer mnt.Close()
+	for _, p := range opts.propagation {
+		if err := unix.Mount("", fdPath(mnt), "", p, ""); err != nil {
+			return fmt.Errorf("set propagation %#x: %w", p, err)
+		}
+	}
+	if opts.recAttr != nil {
+		if err := unix.MountSetattr(int(mnt.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, opts.recAttr); err != nil {
+			return fmt.Errorf("set recursive mount attributes: %w", err)
+		}
+	}
+	return nil
+}
+
+// makeParentMountPrivate finds the mount holding dir's parent and makes it
+// private (only that mount, not its children).
+func makeParentMountPrivate(dir string) error {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	defer f.Close()
+	parent := filepath.Dir(dir)
+	best := "/"
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		mp := unescapeMountPath(fields[4])
+		if (mp == parent || strings.HasPrefix(parent, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+			best = mp
+		}
+	}
+	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", best, err)
+	}
+	return nil
+}
+
+func unescapeMountPath(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// enterRootfs makes the rootfs the process's root: pivot_root, or with
+// --no-pivot (a rootfs on ramfs) a move over / and chroot.
+func enterRootfs(rootfs string, noPivot bool) error {
+	if noPivot {
+		if err := unix.Chdir(rootfs); err != nil {
+			return fmt.Errorf("chdir to rootfs: %w", err)
+		}
+		if err := unix.Mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+			return fmt.Errorf("move rootfs to /: %w", err)
+		}
+		if err := unix.Chroot("."); err != nil {
+			return fmt.Errorf("chroot: %w", err)
+		}
+		return unix.Chdir("/")
+	}
+	oldroot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open old root: %w", err)
+	}
+	defer unix.Close(oldroot)
+	newroot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs: %w", err)
+	}
+	defer unix.Close(newroot)
+	if err := unix.Fchdir(newroot); err != nil {
+		return fmt.Errorf("chdir to rootfs: %w", err)
+	}
+	// pivot_root(".", ".") stacks the old root on top of the new one; it
+	// is then detached without a directory for it in the rootfs.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Fchdir(oldroot); err != nil {
+		return fmt.Errorf("chdir to old root: %w", err)
+	}
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make old root rslave: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach old root: %w", err)
+	}
+	return unix.Chdir("/")
+}

@@ -1,0 +1,208 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// Status values beyond the OCI ones.
+const StatusPaused = "paused"
+
+// State is what <root>/<id>/state.json holds: the OCI state plus what later
+// commands need.
+type State struct {
+	specs.State
+	// InitStart is field 22 of /proc/<pid>/stat when the init started:
+	// a pid with another start time is another process.
+	InitStart   uint64            `json:"initStartTime"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	NoPivot     bool              `json:"noPivot,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	Spec        *specs.Spec       `json:"spec"`
+	Stopped     bool              `json:"stopped,omitempty"`
+}
+
+var idRegexp = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)
+
+// ValidateID checks a container id as runc does.
+func ValidateID(id string) error {
+	if id == "" || id == "." || id == ".." || !idRegexp.MatchString(id) || len(id) > 1024 {
+		return fmt.Errorf("invalid container id %q: must be [A-Za-z0-9_+.-], not . or ..", id)
+	}
+	return nil
+}
+
+// ErrNotExist is returned for an id with no state.
+var ErrNotExist = errors.New("container does not exist")
+
+func stateDir(root, id string) string { return filepath.Join(root, id) }
+
+// LoadState reads a container's state.
+func LoadState(root, id string) (*State, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(stateDir(root, id), stateFile))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("container %q does not exist: %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("read state of %q: %w", id, err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("decode state of %q: %w", id, err)
+	}
+	return &s, nil
+}
+
+// save writes the state atomically: a temp file in the same dir, then rename.
+func (s *State) save(root string) error {
+	dir := stateDir(root, s.ID)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".state-")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// processStartTime reads field 22 (starttime) of /proc/<pid>/stat and
+// whether the process is a zombie or dead.
+func processStartTime(pid int) (start uint64, zombie bool, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false, err
+	}
+	// comm may hold spaces and parens: fields start after the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	return start, f[0] == "Z" || f[0] == "X", err
+}
+
+// initAlive says whether the recorded init is still the same, live process.
+func (s *State) initAlive() bool {
+	if s.Pid <= 0 || s.Stopped {
+		return false
+	}
+	start, zombie, err := processStartTime(s.Pid)
+	return err == nil && !zombie && start == s.InitStart
+}
+
+// Refresh computes the current status from the processes and files, not
+// from what was last written.
+func (s *State) Refresh(root string) {
+	switch {
+	case !s.initAlive():
+		s.Status = specs.StateStopped
+	case fileExists(filepath.Join(stateDir(root, s.ID), fifoName)):
+		s.Status = specs.StateCreated
+	case s.paused():
+		s.Status = StatusPaused
+	default:
+		s.Status = specs.StateRunning
+	}
+}
+
+func (s *State) paused() bool {
+	if p, ok := s.CgroupPaths["freezer"]; ok {
+		b, err := os.ReadFile(filepath.Join(p, "freezer.state"))
+		return err == nil && strings.TrimSpace(string(b)) != "THAWED"
+	}
+	if p, ok := s.CgroupPaths[""]; ok {
+		b, err := os.ReadFile(filepath.Join(p, "cgroup.freeze"))
+		return err == nil && strings.TrimSpace(string(b)) == "1"
+	}
+	return false
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// lockDir takes an exclusive flock on the container's dir; mutating
+// commands hold it for their whole run.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
+}
+
+// List returns the states of every container under root.
+func List(root string) ([]*State, error) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+	var out []*State
+	for _, e := range ents {
+		if !e.IsDir() || ValidateID(e.Name()) != nil {
+			continue
+		}
+		s, err := LoadState(root, e.Name())
+		if err != nil {
+			continue // being created or deleted
+		}
+		s.Refresh(root)
+		out = append(out, s)
+	}
+	return out, nil
+}

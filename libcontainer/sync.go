@@ -1,0 +1,222 @@
+package libcontainer
+
+// The sync protocol between the parent (rt create / run / exec) and the
+// process it starts, over one AF_UNIX stream socketpair.
+//
+// Stage 0 (C, libcontainer/nsenter) speaks text lines first:
+//
+//	parent -> child   "<len>\n" + bootstrap   namespaces to join and create
+//	child  -> parent  "idmap"                 (new user ns only) write my uid/gid maps
+//	parent -> child   "idmap-done"            maps written; child becomes root in the ns
+//	child  -> parent  "pid <n>"               host pid of the container's process
+//	child  -> parent  "error <text>"          stage 0 failed; child exits
+//
+// Then the Go init and the parent exchange framed messages (4-byte
+// big-endian length + JSON syncMsg), in this order:
+//
+//	msg            sender  meaning / what the receiver does
+//	config         parent  the spec and options; init starts setting up
+//	console        init    pty master attached (SCM_RIGHTS); parent keeps it
+//	hooks          init    mounts done, before pivot_root: parent runs prestart
+//	                       and createRuntime hooks, answers hooks-done
+//	hooks-done     parent  init runs createContainer hooks and goes on
+//	ready          init    all set up, exec fifo next: parent records "created"
+//	error          either  text of what failed; the other side stops
+//
+// Each message sent and received is logged at debug level on the parent.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+type syncType string
+
+const (
+	syncConfig    syncType = "config"
+	syncConsole   syncType = "console"
+	syncHooks     syncType = "hooks"
+	syncHooksDone syncType = "hooks-done"
+	syncReady     syncType = "ready"
+	syncError     syncType = "error"
+)
+
+// initConfig is the payload of the config message.
+type initConfig struct {
+	ID          string      `json:"id"`
+	Spec        *specs.Spec `json:"spec"`
+	Rootfs      string      `json:"rootfs"`
+	Bundle      string      `json:"bundle"`
+	NoPivot     bool        `json:"noPivot,omitempty"`
+	PreserveFds int         `json:"preserveFds,omitempty"`
+	// ExecFifoFd is the fd (in the init) of the exec fifo, opened O_RDWR.
+	ExecFifoFd int `json:"execFifoFd,omitempty"`
+	NoNewKeyring bool              `json:"noNewKeyring,omitempty"`
+	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
+}
+
+type syncMsg struct {
+	Type   syncType    `json:"type"`
+	Error  string      `json:"error,omitempty"`
+	Config *initConfig `json:"config,omitempty"`
+}
+
+// writeSync sends one framed message, with fd attached when fd >= 0.
+func writeSync(sock int, m syncMsg, fd int) error {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode sync %s: %w", m.Type, err)
+	}
+	buf := make([]byte, 4+len(body))
+	binary.BigEndian.PutUint32(buf, uint32(len(body)))
+	copy(buf[4:], body)
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	n, err := unix.SendmsgN(sock, buf, oob, nil, 0)
+	if err != nil {
+		return fmt.Errorf("write sync %s: %w", m.Type, err)
+	}
+	if n < len(buf) {
+		if err := writeAll(sock, buf[n:]); err != nil {
+			return fmt.Errorf("write sync %s: %w", m.Type, err)
+		}
+	}
+	return nil
+}
+
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+func readFull(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Read(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return io.EOF
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// readSync receives one framed message and the fd attached to it, if any (-1).
+func readSync(sock int) (syncMsg, int, error) {
+	var m syncMsg
+	head := make([]byte, 4)
+	oob := make([]byte, unix.CmsgSpace(4))
+	fd := -1
+	got := 0
+	for got == 0 {
+		n, oobn, _, _, err := unix.Recvmsg(sock, head, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return m, -1, fmt.Errorf("read sync: %w", err)
+		}
+		if n == 0 {
+			return m, -1, io.EOF
+		}
+		got = n
+		if oobn > 0 {
+			if fds, err := parseRights(oob[:oobn]); err == nil && len(fds) > 0 {
+				fd = fds[0]
+			}
+		}
+	}
+	if err := readFull(sock, head[got:]); err != nil {
+		return m, fd, fmt.Errorf("read sync: %w", err)
+	}
+	size := binary.BigEndian.Uint32(head)
+	if size > 64<<20 {
+		return m, fd, fmt.Errorf("read sync: message of %d bytes is too large", size)
+	}
+	body := make([]byte, size)
+	if err := readFull(sock, body); err != nil {
+		return m, fd, fmt.Errorf("read sync: %w", err)
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return m, fd, fmt.Errorf("decode sync message: %w", err)
+	}
+	return m, fd, nil
+}
+
+func parseRights(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for _, m := range msgs {
+		r, err := unix.ParseUnixRights(&m)
+		if err == nil {
+			fds = append(fds, r...)
+		}
+	}
+	return fds, nil
+}
+
+// expectSync reads the next message and checks its type; an error message
+// from the peer becomes the returned error.
+func expectSync(sock int, want syncType) (syncMsg, int, error) {
+	m, fd, err := readSync(sock)
+	if err != nil {
+		return m, fd, err
+	}
+	if m.Type == syncError {
+		return m, fd, errors.New(m.Error)
+	}
+	if m.Type != want {
+		return m, fd, fmt.Errorf("sync: got %q, want %q", m.Type, want)
+	}
+	return m, fd, nil
+}
+
+// closeOnExecFrom marks every fd >= from close-on-exec (CVE-2024-21626:
+// nothing of rt's leaks into the workload).
+func closeOnExecFrom(from int) error {
+	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	for _, n := range names {
+		var fd int
+		if _, err := fmt.Sscanf(n, "%d", &fd); err == nil && fd >= from {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}

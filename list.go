@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rt-runtime/rt/libcontainer"
+)
+
+// listEntry is runc's `list --format json` element.
+type listEntry struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+var listCommand = &cli.Command{
+	Name:  "list",
+	Usage: "list containers",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the ids"},
+	},
+	Action: func(c *cli.Context) error {
+		states, err := libcontainer.List(c.String("root"))
+		if err != nil {
+			return err
+		}
+		if c.Bool("quiet") {
+			for _, s := range states {
+				fmt.Println(s.ID)
+			}
+			return nil
+		}
+		var entries []listEntry
+		for _, s := range states {
+			pid := s.Pid
+			if s.Status == "stopped" {
+				pid = 0
+			}
+			entries = append(entries, listEntry{s.Version, s.ID, pid, string(s.Status), s.Bundle, s.Rootfs, s.Created, s.Annotations, s.Owner})
+		}
+		switch c.String("format") {
+		case "json":
+			if entries == nil {
+				entries = []listEntry{}
+			}
+			return json.NewEncoder(os.Stdout).Encode(entries)
+		case "table":
+			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+			for _, e := range entries {
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", e.ID, e.Pid, e.Status, e.Bundle, e.Created.Format(time.RFC3339Nano), e.Owner)
+			}
+			return w.Flush()
+		}
+		return fmt.Errorf("list: unknown format %q (table or json)", c.String("format"))
+	},
+}

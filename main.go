@@ -1,0 +1,158 @@
+// Command rt is an OCI container runtime: runc's command line, flag for
+// flag, over libcontainer.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/rt-runtime/rt/libcontainer"
+	_ "github.com/rt-runtime/rt/libcontainer/nsenter"
+)
+
+// version and commit are set at build time (-ldflags -X).
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
+
+func init() {
+	// rt init must stay on the main thread: nsenter left it in the
+	// container's namespaces, and execve happens from this thread.
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		runtime.GOMAXPROCS(1)
+		runtime.LockOSThread()
+	}
+}
+
+// logger is set up by the global flags before any command runs.
+var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// logToFile says whether --log was given (errors then go there as well).
+var logToFile bool
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libcontainer.Init() // never returns
+	}
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		fatal(err)
+	}
+}
+
+func newApp() *cli.App {
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Printf("rt version %s\n", version)
+		if commit != "" {
+			fmt.Printf("commit: %s\n", commit)
+		}
+		fmt.Printf("spec: %s\n", specs.Version)
+		fmt.Printf("go: %s\n", runtime.Version())
+	}
+	return &cli.App{
+		Name:                 "rt",
+		Usage:                "OCI container runtime",
+		Version:              version,
+		EnableBashCompletion: false,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+			&cli.StringFlag{Name: "log", Usage: "write the log to this file (default: stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory holding container state"},
+			&cli.StringFlag{Name: "criu", Usage: "path to criu (checkpoint/restore is not supported)"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (not supported)"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+		},
+		Before: setupGlobal,
+		Commands: []*cli.Command{
+			createCommand, startCommand, runCommand, stateCommand, killCommand,
+			deleteCommand, listCommand, specCommand,
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+func defaultRoot() string {
+	if os.Geteuid() != 0 {
+		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+			return d + "/rt"
+		}
+	}
+	return "/run/rt"
+}
+
+func setupGlobal(c *cli.Context) error {
+	level := slog.LevelInfo
+	if c.Bool("debug") {
+		level = slog.LevelDebug
+		os.Setenv("_RT_DEBUG", "1")
+	}
+	var w io.Writer = os.Stderr
+	if p := c.String("log"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("open log file: %w", err)
+		}
+		w = f
+		logToFile = true
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.String("log-format") {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(w, opts))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(w, opts))
+	default:
+		return fmt.Errorf("--log-format: unknown format %q (text or json)", c.String("log-format"))
+	}
+	if c.Bool("systemd-cgroup") {
+		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
+	}
+	if c.IsSet("criu") {
+		return errors.New("--criu: checkpoint/restore is not supported yet")
+	}
+	switch c.String("rootless") {
+	case "auto", "false":
+	case "true":
+		return errors.New("--rootless true: rootless containers are not supported yet")
+	default:
+		return fmt.Errorf("--rootless: %q is not true, false or auto", c.String("rootless"))
+	}
+	return nil
+}
+
+// exitError carries an exit code without a message (a container's).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// fatal prints the one line the user sees and logs it as an error.
+func fatal(err error) {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
+	}
+	msg := strings.TrimSpace(err.Error())
+	if logToFile {
+		logger.Error(msg)
+	}
+	fmt.Fprintln(os.Stderr, "rt: "+msg)
+	os.Exit(1)
+}
+
+// checkArgs enforces the number of positional arguments.
+func checkArgs(c *cli.Context, n int, usage string) error {
+	if c.NArg() != n {
+		return fmt.Errorf("%s: expects %d argument(s): %s", c.Command.Name, n, usage)
+	}
+	return nil
+}

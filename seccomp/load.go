@@ -1,0 +1,264 @@
+package seccomp
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// rule is one libseccomp rule before it is added to a per-arch filter.
+type rule struct {
+	name   string
+	nr     libseccomp.ScmpSyscall // native number, or libseccomp's pseudo number
+	action libseccomp.ScmpAction
+	conds  []libseccomp.ScmpCondition // nil: unconditional
+	// isDefault marks a rule whose action is the default one: libseccomp
+	// refuses it and it changes nothing, but the syscall still counts as
+	// named for the ENOSYS maximum.
+	isDefault bool
+}
+
+// Load builds the filter and loads it into the calling thread and (TSYNC)
+// the whole process. It returns the notify listener fd, or -1 when no rule
+// uses SCMP_ACT_NOTIFY.
+func Load(s *specs.LinuxSeccomp) (notifyFd int, err error) {
+	fd, _, err := LoadWithSkipped(s)
+	return fd, err
+}
+
+// LoadWithSkipped is Load that also returns the syscall names libseccomp
+// does not know, which were left out of the filter (the caller logs them).
+func LoadWithSkipped(s *specs.LinuxSeccomp) (notifyFd int, skipped []string, err error) {
+	if s == nil {
+		return -1, nil, nil
+	}
+	filter, skipped, notify, err := build(s)
+	if err != nil {
+		return -1, skipped, err
+	}
+	defer filter.Release()
+	if err := filter.Load(); err != nil {
+		return -1, skipped, fmt.Errorf("load seccomp filter: %w", err)
+	}
+	if !notify {
+		return -1, skipped, nil
+	}
+	fd, err := filter.GetNotifFd()
+	if err != nil {
+		return -1, skipped, fmt.Errorf("get seccomp notify fd: %w", err)
+	}
+	return int(fd), skipped, nil
+}
+
+// build validates s and returns the merged, unloaded filter.
+func build(s *specs.LinuxSeccomp) (_ *libseccomp.ScmpFilter, skipped []string, notify bool, err error) {
+	if err := Validate(s); err != nil {
+		return nil, nil, false, err
+	}
+	defAction := toAction(s.DefaultAction, s.DefaultErrnoRet)
+	rules, skipped, notify, err := resolveRules(s, defAction)
+	if err != nil {
+		return nil, skipped, false, err
+	}
+	archList, err := filterArchs(s.Architectures)
+	if err != nil {
+		return nil, skipped, false, err
+	}
+	enosys := wantsENOSYS(defAction)
+
+	var merged *libseccomp.ScmpFilter
+	defer func() {
+		if err != nil && merged != nil {
+			merged.Release()
+		}
+	}()
+	for _, a := range archList {
+		f, err := archFilter(s, defAction, a, rules, enosys)
+		if err != nil {
+			return nil, skipped, false, err
+		}
+		if merged == nil {
+			merged = f
+			continue
+		}
+		// A successful Merge consumes f; a failed one leaves it to us.
+		if err := merged.Merge(f); err != nil {
+			f.Release()
+			return nil, skipped, false, fmt.Errorf("merge seccomp filter for %s: %w", a, err)
+		}
+	}
+	return merged, skipped, notify, nil
+}
+
+func toAction(a specs.LinuxSeccompAction, errnoRet *uint) libseccomp.ScmpAction {
+	act := actions[a]
+	if takesErrno(a) {
+		code := uint(unix.EPERM)
+		if errnoRet != nil {
+			code = *errnoRet
+		}
+		act = act.SetReturnCode(int16(uint16(code)))
+	}
+	return act
+}
+
+// resolveRules turns the profile's entries into rules in native numbering.
+// Names libseccomp does not know are returned in skipped (once each); rules
+// whose action equals the default are kept only as isDefault markers.
+func resolveRules(s *specs.LinuxSeccomp, def libseccomp.ScmpAction) (rules []rule, skipped []string, notify bool, err error) {
+	seen := make(map[string]bool)
+	for i, sc := range s.Syscalls {
+		act := toAction(sc.Action, sc.ErrnoRet)
+		condSets, err := conditions(sc.Args)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("linux.seccomp.syscalls[%d].args: %w", i, err)
+		}
+		for _, name := range sc.Names {
+			nr, err := libseccomp.GetSyscallFromName(name)
+			if err != nil {
+				if !seen[name] {
+					seen[name] = true
+					skipped = append(skipped, name)
+				}
+				continue
+			}
+			// Only a rule that is really added makes the filter a notifier.
+			notify = notify || sc.Action == specs.ActNotify
+			for _, conds := range condSets {
+				rules = append(rules, rule{name: name, nr: nr, action: act, conds: conds, isDefault: act == def})
+			}
+		}
+	}
+	return rules, skipped, notify, nil
+}
+
+// conditions returns the condition lists to add, one rule each: all
+// conditions together when every argument index is distinct, else one
+// rule per condition (see the package comment).
+func conditions(args []specs.LinuxSeccompArg) ([][]libseccomp.ScmpCondition, error) {
+	if len(args) == 0 {
+		return [][]libseccomp.ScmpCondition{nil}, nil
+	}
+	conds := make([]libseccomp.ScmpCondition, 0, len(args))
+	repeated := false
+	var used [6]bool
+	for j, arg := range args {
+		values := []uint64{arg.Value}
+		if arg.Op == specs.OpMaskedEqual {
+			// value is the mask, valueTwo what the masked argument must equal.
+			values = append(values, arg.ValueTwo)
+		}
+		c, err := libseccomp.MakeCondition(arg.Index, operators[arg.Op], values...)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", j, err)
+		}
+		if used[arg.Index] {
+			repeated = true
+		}
+		used[arg.Index] = true
+		conds = append(conds, c)
+	}
+	if !repeated {
+		return [][]libseccomp.ScmpCondition{conds}, nil
+	}
+	sets := make([][]libseccomp.ScmpCondition, len(conds))
+	for i, c := range conds {
+		sets[i] = []libseccomp.ScmpCondition{c}
+	}
+	return sets, nil
+}
+
+// filterArchs is the native architecture followed by the profile's others.
+func filterArchs(list []specs.Arch) ([]libseccomp.ScmpArch, error) {
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, fmt.Errorf("seccomp native architecture: %w", err)
+	}
+	out := []libseccomp.ScmpArch{native}
+	for _, a := range list {
+		sa := archs[a]
+		dup := false
+		for _, have := range out {
+			dup = dup || have == sa
+		}
+		if !dup {
+			out = append(out, sa)
+		}
+	}
+	return out, nil
+}
+
+// archFilter builds the filter for one architecture: attributes, the
+// profile's rules that exist there, and the ENOSYS rules.
+func archFilter(s *specs.LinuxSeccomp, def libseccomp.ScmpAction, arch libseccomp.ScmpArch,
+	rules []rule, enosys bool) (_ *libseccomp.ScmpFilter, err error) {
+	f, err := libseccomp.NewFilter(def)
+	if err != nil {
+		return nil, fmt.Errorf("new seccomp filter (default %s): %w", s.DefaultAction, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Release()
+		}
+	}()
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, fmt.Errorf("seccomp native architecture: %w", err)
+	}
+	if arch != native {
+		if err := f.AddArch(arch); err != nil {
+			return nil, fmt.Errorf("add seccomp architecture %s: %w", arch, err)
+		}
+		if err := f.RemoveArch(native); err != nil {
+			return nil, fmt.Errorf("remove seccomp architecture %s: %w", native, err)
+		}
+	}
+	if err := setAttributes(f, s.Flags); err != nil {
+		return nil, err
+	}
+
+	maxNr := -1
+	for _, r := range rules {
+		archNr, err := libseccomp.GetSyscallFromNameByArch(r.name, arch)
+		if err != nil || archNr < 0 {
+			continue // the syscall does not exist on this architecture
+		}
+		maxNr = max(maxNr, int(archNr))
+		if r.isDefault {
+			continue
+		}
+		if r.conds == nil {
+			err = f.AddRule(r.nr, r.action)
+		} else {
+			err = f.AddRuleConditional(r.nr, r.action, r.conds)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("seccomp rule for %q (%s) on %s: %w", r.name, r.action, arch, err)
+		}
+	}
+	if enosys && maxNr >= 0 {
+		if err := addENOSYS(f, arch, arch == native, maxNr); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func setAttributes(f *libseccomp.ScmpFilter, list []specs.LinuxSeccompFlag) error {
+	// The caller applies process.noNewPrivileges itself.
+	if err := f.SetNoNewPrivsBit(false); err != nil {
+		return fmt.Errorf("seccomp: clear the no_new_privs attribute: %w", err)
+	}
+	// Binary tree by syscall number: O(log n) per syscall, see the package comment.
+	if err := f.SetOptimize(2); err != nil {
+		return fmt.Errorf("seccomp: set optimize level 2: %w", err)
+	}
+	for _, flag := range list {
+		if err := flags[flag].set(f); err != nil {
+			return fmt.Errorf("seccomp flag %s: %w", flag, err)
+		}
+	}
+	return nil
+}

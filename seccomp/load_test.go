@@ -1,0 +1,252 @@
+package seccomp
+
+import (
+	"reflect"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+func getcwdRule(action specs.LinuxSeccompAction, errnoRet *uint, args ...specs.LinuxSeccompArg) specs.LinuxSyscall {
+	return specs.LinuxSyscall{Names: []string{"getcwd"}, Action: action, ErrnoRet: errnoRet, Args: args}
+}
+
+func allowAll(rules ...specs.LinuxSyscall) specs.LinuxSeccomp {
+	return specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: rules}
+}
+
+func TestActionsInProcess(t *testing.T) {
+	tests := []struct {
+		name   string
+		rule   specs.LinuxSyscall
+		notify int32
+		want   int
+	}{
+		{"errno defaults to EPERM", getcwdRule(specs.ActErrno, nil), 0, int(unix.EPERM)},
+		{"errno with errnoRet", getcwdRule(specs.ActErrno, uintp(uint(unix.EXDEV))), 0, int(unix.EXDEV)},
+		{"trace without a tracer is ENOSYS", getcwdRule(specs.ActTrace, uintp(7)), 0, int(unix.ENOSYS)},
+		{"log lets it through", getcwdRule(specs.ActLog, nil), 0, 0},
+		{"notify answered by the listener", getcwdRule(specs.ActNotify, nil), int32(unix.ENOTBLK), int(unix.ENOTBLK)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mustRun(t, childRequest{
+				Profile:     allowAll(tc.rule),
+				Probes:      []probe{getcwdProbe(4096), {Nr: unix.SYS_GETPID}},
+				NotifyErrno: tc.notify,
+			})
+			if want := []int{tc.want, 0}; !reflect.DeepEqual(res.Errnos, want) {
+				t.Fatalf("errnos (getcwd, getpid) = %v, want %v", res.Errnos, want)
+			}
+			if isNotify := tc.rule.Action == specs.ActNotify; isNotify != (res.NotifyFd >= 0) {
+				t.Fatalf("notify fd = %d for action %s", res.NotifyFd, tc.rule.Action)
+			}
+		})
+	}
+}
+
+func TestActionsKillTheWorkload(t *testing.T) {
+	if _, err := lookBusybox(); err != nil {
+		t.Skip(err)
+	}
+	for _, action := range []specs.LinuxSeccompAction{specs.ActKill, specs.ActKillThread, specs.ActKillProcess, specs.ActTrap} {
+		t.Run(string(action), func(t *testing.T) {
+			// Under the filter, busybox's pwd -P calls getcwd.
+			res, st := startChild(t, childRequest{
+				Profile: allowAll(getcwdRule(action, nil)),
+				Exec:    []string{"/bin/busybox", "pwd", "-P"},
+			})
+			if res == nil || res.Error != "" {
+				t.Fatalf("child report %+v", res)
+			}
+			if !diedOf(st, syscall.SIGSYS) {
+				t.Fatalf("workload ended %v, want killed by SIGSYS", st)
+			}
+		})
+	}
+	t.Run("control: allowed pwd exits 0", func(t *testing.T) {
+		_, st := startChild(t, childRequest{
+			Profile: allowAll(getcwdRule(specs.ActErrno, nil, specs.LinuxSeccompArg{Index: 1, Value: 1, Op: specs.OpEqualTo})),
+			Exec:    []string{"/bin/busybox", "pwd", "-P"},
+		})
+		if !st.Success() {
+			t.Fatalf("workload ended %v, want exit 0", st)
+		}
+	})
+}
+
+func TestKillProcessKillsEveryThread(t *testing.T) {
+	// The probe runs on a locked thread of a multi-threaded Go process: the
+	// whole process must die, and no report is written.
+	res, st := startChild(t, childRequest{
+		Profile: allowAll(getcwdRule(specs.ActKillProcess, nil)),
+		Probes:  []probe{getcwdProbe(4096)},
+	})
+	if res != nil || !diedOf(st, syscall.SIGSYS) {
+		t.Fatalf("child ended %v with report %+v, want killed by SIGSYS", st, res)
+	}
+}
+
+func arg(index uint, op specs.LinuxSeccompOperator, v, v2 uint64) specs.LinuxSeccompArg {
+	return specs.LinuxSeccompArg{Index: index, Op: op, Value: v, ValueTwo: v2}
+}
+
+func TestArgConditions(t *testing.T) {
+	exdev := int(unix.EXDEV)
+	tests := []struct {
+		name   string
+		args   []specs.LinuxSeccompArg
+		probes []probe
+		want   []int
+	}{
+		{"EQ", []specs.LinuxSeccompArg{arg(1, specs.OpEqualTo, 77, 0)},
+			[]probe{getcwdProbe(77), getcwdProbe(4096)}, []int{exdev, 0}},
+		{"NE", []specs.LinuxSeccompArg{arg(1, specs.OpNotEqual, 4096, 0)},
+			[]probe{getcwdProbe(4095), getcwdProbe(4096)}, []int{exdev, 0}},
+		{"LT", []specs.LinuxSeccompArg{arg(1, specs.OpLessThan, 50, 0)},
+			[]probe{getcwdProbe(49), getcwdProbe(50)}, []int{exdev, 0}},
+		{"LE", []specs.LinuxSeccompArg{arg(1, specs.OpLessEqual, 50, 0)},
+			[]probe{getcwdProbe(50), getcwdProbe(51)}, []int{exdev, 0}},
+		{"GT", []specs.LinuxSeccompArg{arg(1, specs.OpGreaterThan, 5000, 0)},
+			[]probe{getcwdProbe(5001), getcwdProbe(4096)}, []int{exdev, 0}},
+		{"GE", []specs.LinuxSeccompArg{arg(1, specs.OpGreaterEqual, 5000, 0)},
+			[]probe{getcwdProbe(5000), getcwdProbe(4999)}, []int{exdev, 0}},
+		// (size & 0xf0) == 0x40
+		{"MASKED_EQ", []specs.LinuxSeccompArg{arg(1, specs.OpMaskedEqual, 0xf0, 0x40)},
+			[]probe{getcwdProbe(0x4f), getcwdProbe(0x1040), getcwdProbe(0x1000)}, []int{exdev, exdev, 0}},
+		// Different arguments: AND. getcwd(NULL, 77) is denied, getcwd(buf, 77)
+		// is not, getcwd(NULL, 78) reaches the kernel (EFAULT).
+		{"AND across arguments", []specs.LinuxSeccompArg{arg(0, specs.OpEqualTo, 0, 0), arg(1, specs.OpEqualTo, 77, 0)},
+			[]probe{{Nr: unix.SYS_GETCWD, Args: [3]uintptr{0, 77}}, getcwdProbe(77), {Nr: unix.SYS_GETCWD, Args: [3]uintptr{0, 78}}},
+			[]int{exdev, 0, int(unix.EFAULT)}},
+		// The same argument twice: OR, as runc does.
+		{"OR on one argument", []specs.LinuxSeccompArg{arg(1, specs.OpEqualTo, 77, 0), arg(1, specs.OpEqualTo, 88, 0)},
+			[]probe{getcwdProbe(77), getcwdProbe(88), getcwdProbe(99)}, []int{exdev, exdev, 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mustRun(t, childRequest{
+				Profile: allowAll(getcwdRule(specs.ActErrno, uintp(uint(unix.EXDEV)), tc.args...)),
+				Probes:  tc.probes,
+			})
+			if !reflect.DeepEqual(res.Errnos, tc.want) {
+				t.Fatalf("errnos = %v, want %v", res.Errnos, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnknownNamesSkipped(t *testing.T) {
+	rule := specs.LinuxSyscall{Names: []string{"rt_no_such_syscall", "getcwd", "rt_no_such_syscall"}, Action: specs.ActErrno}
+	other := specs.LinuxSyscall{Names: []string{"rt_fake_two"}, Action: specs.ActNotify}
+	res := mustRun(t, childRequest{
+		Profile: allowAll(rule, other),
+		Probes:  []probe{getcwdProbe(4096)},
+	})
+	if want := []string{"rt_no_such_syscall", "rt_fake_two"}; !reflect.DeepEqual(res.Skipped, want) {
+		t.Fatalf("skipped = %q, want %q", res.Skipped, want)
+	}
+	if !reflect.DeepEqual(res.Errnos, []int{int(unix.EPERM)}) {
+		t.Fatalf("errnos = %v, want the getcwd rule applied", res.Errnos)
+	}
+	// The only notify rule was skipped: no listener.
+	if res.NotifyFd != -1 {
+		t.Fatalf("notify fd = %d, want -1", res.NotifyFd)
+	}
+}
+
+// allowlistUpTo allows every native syscall numbered <= top except getcwd.
+func allowlistUpTo(t *testing.T, top int) []string {
+	t.Helper()
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for n := 0; n <= top; n++ {
+		name, err := libseccomp.ScmpSyscall(n).GetNameByArch(native)
+		if err == nil && n != unix.SYS_GETCWD {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func TestENOSYSForNewerSyscalls(t *testing.T) {
+	if runtimeArch() != "amd64" {
+		t.Skip("syscall numbers below are x86_64's")
+	}
+	const top = 300
+	names := allowlistUpTo(t, top)
+	probes := []probe{
+		getcwdProbe(4096), // named by no rule, below the maximum: the default errno
+		{Nr: unix.SYS_GETPID},
+		{Nr: unix.SYS_GETRANDOM, Buf: true, Args: [3]uintptr{0, 1}}, // 318, known to libseccomp
+		{Nr: 451}, // cachestat, newer than libseccomp 2.5.4
+		{Nr: 462}, // mseal
+	}
+	enosys := int(unix.ENOSYS)
+	for _, archs := range [][]specs.Arch{nil, {specs.ArchX86_64, specs.ArchX86, specs.ArchX32}} {
+		t.Run(fmtArchs(archs), func(t *testing.T) {
+			profile := specs.LinuxSeccomp{
+				DefaultAction:   specs.ActErrno,
+				DefaultErrnoRet: uintp(uint(unix.EACCES)),
+				Architectures:   archs,
+				Syscalls:        []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
+			}
+			res := mustRun(t, childRequest{Profile: profile, Probes: probes})
+			want := []int{int(unix.EACCES), 0, enosys, enosys, enosys}
+			if !reflect.DeepEqual(res.Errnos, want) {
+				t.Fatalf("errnos = %v, want %v", res.Errnos, want)
+			}
+		})
+	}
+	t.Run("errno ENOSYS default needs no rules", func(t *testing.T) {
+		profile := specs.LinuxSeccomp{
+			DefaultAction:   specs.ActErrno,
+			DefaultErrnoRet: uintp(uint(unix.ENOSYS)),
+			Syscalls:        []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
+		}
+		f, _, _, err := build(&profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Release()
+		withENOSYS := profile
+		withENOSYS.DefaultErrnoRet = uintp(uint(unix.EPERM))
+		g, _, _, err := build(&withENOSYS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Release()
+		if a, b := bpfLen(t, f), bpfLen(t, g); a >= b {
+			t.Fatalf("ENOSYS default: %d instructions, EPERM default: %d; want fewer without ENOSYS rules", a, b)
+		}
+	})
+}
+
+func TestExplicitDefaultActionCountsAsNamed(t *testing.T) {
+	// getrandom named with the default action: it must keep that errno and
+	// not be treated as newer than the profile.
+	names := allowlistUpTo(t, 300)
+	profile := specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: names, Action: specs.ActAllow},
+			{Names: []string{"getrandom"}, Action: specs.ActErrno},
+		},
+	}
+	if runtimeArch() != "amd64" {
+		t.Skip("syscall numbers below are x86_64's")
+	}
+	res := mustRun(t, childRequest{Profile: profile, Probes: []probe{
+		{Nr: unix.SYS_GETRANDOM, Buf: true, Args: [3]uintptr{0, 1}},
+		{Nr: unix.SYS_PIDFD_OPEN}, // 434, above getrandom (318)
+	}})
+	if want := []int{int(unix.EPERM), int(unix.ENOSYS)}; !reflect.DeepEqual(res.Errnos, want) {
+		t.Fatalf("errnos = %v, want %v", res.Errnos, want)
+	}
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rt-runtime/rt/libcontainer"
+)
+
+var stateCommand = &cli.Command{
+	Name:      "state",
+	Usage:     "print the OCI state of a container",
+	ArgsUsage: "<container-id>",
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+			return err
+		}
+		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
+		if err != nil {
+			return err
+		}
+		st := ct.State.State
+		if st.Status == "stopped" {
+			st.Pid = 0
+		}
+		b, err := json.MarshalIndent(st, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode state: %w", err)
+		}
+		os.Stdout.Write(append(b, '\n'))
+		return nil
+	},
+}
