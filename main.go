@@ -73,10 +73,10 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
 		},
 		Before: setupGlobal,
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
 			deleteCommand, listCommand, specCommand,
-		},
+		}, registered...),
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 }
@@ -148,6 +148,12 @@ func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "rt: "+msg)
 	os.Exit(1)
 }
+
+// registered holds the commands that files other than main.go add with
+// registerCommand from their init functions.
+var registered []*cli.Command
+
+func registerCommand(c *cli.Command) { registered = append(registered, c) }
 
 // checkArgs enforces the number of positional arguments.
 func checkArgs(c *cli.Context, n int, usage string) error {

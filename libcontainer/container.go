@@ -139,7 +139,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 	st.CgroupPaths = cg.Paths()
 	cfg := &initConfig{
 		CgroupPaths: st.CgroupPaths,
-		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
+		ID:          o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
 		PreserveFds: o.PreserveFds, ExecFifoFd: 3 + o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
 	}
 	p, err := startChild(startOpts{

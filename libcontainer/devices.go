@@ -40,9 +40,9 @@ func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
 	rules = append(rules,
 		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Access: "m"},
 		specs.LinuxDeviceCgroup{Allow: true, Type: "b", Access: "m"},
-		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(5), Minor: i64(1), Access: "rwm"}, // console
-		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(5), Minor: i64(2), Access: "rwm"}, // ptmx
-		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(136), Access: "rwm"},              // pts
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(5), Minor: i64(1), Access: "rwm"},    // console
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(5), Minor: i64(2), Access: "rwm"},    // ptmx
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(136), Access: "rwm"},                 // pts
 		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(10), Minor: i64(200), Access: "rwm"}, // tun
 	)
 	for _, d := range append(defaultDevices, s.Linux.Devices...) {

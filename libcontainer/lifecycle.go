@@ -182,3 +182,16 @@ func (c *Container) destroy() error {
 	}
 	return nil
 }
+
+// SaveState writes the container's state back (e.g. after rt update
+// changed its resources). The caller holds the lock.
+func (c *Container) SaveState() error { return c.State.save(c.Root) }
+
+// Cgroup returns the manager of the container's cgroup.
+func (c *Container) Cgroup() (cgroups.Manager, error) {
+	m, err := cgroups.Load(c.State.CgroupPaths)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup of %q: %w", c.State.ID, err)
+	}
+	return m, nil
+}

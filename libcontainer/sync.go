@@ -57,7 +57,7 @@ type initConfig struct {
 	NoPivot     bool        `json:"noPivot,omitempty"`
 	PreserveFds int         `json:"preserveFds,omitempty"`
 	// ExecFifoFd is the fd (in the init) of the exec fifo, opened O_RDWR.
-	ExecFifoFd int `json:"execFifoFd,omitempty"`
+	ExecFifoFd   int               `json:"execFifoFd,omitempty"`
 	NoNewKeyring bool              `json:"noNewKeyring,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
 }
