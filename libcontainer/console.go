@@ -18,7 +18,7 @@ import (
 // setupConsole runs in the init after pivot_root: the pty is made in the
 // container's own devpts, its master goes to the parent, its slave
 // becomes the init's stdio, controlling terminal and /dev/console.
-func setupConsole(sock int, size *specs.Box) error {
+func setupConsole(sock int, size *specs.Box, devConsole bool) error {
 	ptmx, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev/ptmx: %w", err)
@@ -41,8 +41,10 @@ func setupConsole(sock int, size *specs.Box) error {
 			return fmt.Errorf("set console size: %w", err)
 		}
 	}
-	if err := bindConsole(slave); err != nil {
-		return err
+	if devConsole {
+		if err := bindConsole(slave); err != nil {
+			return err
+		}
 	}
 	if err := writeSync(sock, syncMsg{Type: syncConsole}, ptmx); err != nil {
 		return err

@@ -41,7 +41,34 @@ func runInit(sock int) error {
 	if cfg == nil || cfg.Spec == nil || cfg.Spec.Process == nil {
 		return errors.New("init: config message without a spec")
 	}
+	if cfg.Exec {
+		return execInit(sock, cfg)
+	}
 	return standardInit(sock, cfg)
+}
+
+// execInit is the process of rt exec, already in the container's
+// namespaces and cgroup.
+func execInit(sock int, cfg *initConfig) error {
+	proc := cfg.Process
+	if proc == nil {
+		return errors.New("init: exec without a process")
+	}
+	if cfg.NoPivot && cfg.RootFd > 0 {
+		if err := unix.Fchdir(cfg.RootFd); err != nil {
+			return fmt.Errorf("enter container root: %w", err)
+		}
+		if err := unix.Chroot("."); err != nil {
+			return fmt.Errorf("chroot into container root: %w", err)
+		}
+		unix.Close(cfg.RootFd)
+	}
+	if proc.Terminal {
+		if err := setupConsole(sock, proc.ConsoleSize, false); err != nil {
+			return err
+		}
+	}
+	return finishAndExec(sock, cfg, proc, -1)
 }
 
 // standardInit sets up a new container, in the order the design gives.
@@ -79,7 +106,7 @@ func standardInit(sock int, cfg *initConfig) error {
 		return err
 	}
 	if proc.Terminal {
-		if err := setupConsole(sock, proc.ConsoleSize); err != nil {
+		if err := setupConsole(sock, proc.ConsoleSize, true); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer"
+)
+
+var execCommand = &cli.Command{
+	Name:      "exec",
+	Usage:     "run a new process inside a running container",
+	ArgsUsage: "<container-id> <command> [args...]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory inside the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE)"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "uid[:gid]"},
+		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional gids"},
+		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "path to a process.json (OCI process)"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the process"},
+		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
+		&cli.StringFlag{Name: "process-label", Usage: "SELinux label of the process"},
+		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile of the process"},
+		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privileges for the process"},
+		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds beyond stdio to the process"},
+		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container"},
+		&cli.StringFlag{Name: "cgroup", Usage: "run in this sub-cgroup of the container (cgroup v2)"},
+	},
+	SkipFlagParsing: false,
+	Action: func(c *cli.Context) error {
+		if c.NArg() < 1 {
+			return errors.New("exec: expects <container-id> [command args...]")
+		}
+		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
+		if err != nil {
+			return err
+		}
+		proc, err := execProcess(c, ct.State.Spec)
+		if err != nil {
+			return err
+		}
+		detach := c.Bool("detach")
+		if !detach {
+			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+				return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err)
+			}
+		}
+		sigs := make(chan os.Signal, 64)
+		if !detach {
+			signal.Notify(sigs)
+		}
+		ep, err := ct.Exec(libcontainer.ExecOpts{
+			Process:       proc,
+			ConsoleSocket: c.String("console-socket"),
+			PidFile:       c.String("pid-file"),
+			Detach:        detach,
+			PreserveFds:   c.Int("preserve-fds"),
+			IgnorePaused:  c.Bool("ignore-paused"),
+			SubCgroup:     c.String("cgroup"),
+			Log:           logger,
+		})
+		if err != nil {
+			return err
+		}
+		if detach {
+			return nil
+		}
+		var waitConsole func()
+		if ep.Console >= 0 {
+			if waitConsole, err = libcontainer.ProxyConsole(ep.Console); err != nil {
+				unix.Kill(ep.Pid, unix.SIGKILL)
+				return err
+			}
+		}
+		code := waitForInit(ep.Pid, sigs)
+		if waitConsole != nil {
+			waitConsole()
+		}
+		if code != 0 {
+			return &exitError{code}
+		}
+		return nil
+	},
+}
+
+func init() { registerCommand(execCommand) }
+
+// execProcess builds the process: from --process, or from the container's
+// own process with the command line and flags applied.
+func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
+	var p specs.Process
+	if path := c.String("process"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--process: %w", err)
+		}
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("--process %s: %w", path, err)
+		}
+	} else {
+		if c.NArg() < 2 {
+			return nil, errors.New("exec: no command given (and no --process)")
+		}
+		p = *spec.Process
+		p.Args = c.Args().Slice()[1:]
+		p.Terminal = false
+		p.ConsoleSize = nil
+		if p.Capabilities != nil {
+			cp := *p.Capabilities
+			p.Capabilities = &cp
+		}
+	}
+	if c.IsSet("tty") {
+		p.Terminal = c.Bool("tty")
+	}
+	if v := c.String("cwd"); v != "" {
+		p.Cwd = v
+	}
+	p.Env = append(append([]string(nil), p.Env...), c.StringSlice("env")...)
+	if u := c.String("user"); u != "" {
+		uid, gid, err := parseUser(u)
+		if err != nil {
+			return nil, err
+		}
+		p.User.UID, p.User.GID = uid, gid
+	}
+	for _, g := range c.Int64Slice("additional-gids") {
+		if g < 0 || g > 1<<32-1 {
+			return nil, fmt.Errorf("--additional-gids: %d is not a gid", g)
+		}
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+	}
+	if caps := c.StringSlice("cap"); len(caps) > 0 {
+		if p.Capabilities == nil {
+			p.Capabilities = &specs.LinuxCapabilities{}
+		}
+		pc := p.Capabilities
+		for _, name := range caps {
+			pc.Bounding = append(pc.Bounding, name)
+			pc.Effective = append(pc.Effective, name)
+			pc.Permitted = append(pc.Permitted, name)
+			pc.Ambient = append(pc.Ambient, name)
+			pc.Inheritable = append(pc.Inheritable, name)
+		}
+	}
+	if c.Bool("no-new-privs") {
+		p.NoNewPrivileges = true
+	}
+	if v := c.String("apparmor"); v != "" {
+		p.ApparmorProfile = v
+	}
+	if v := c.String("process-label"); v != "" {
+		p.SelinuxLabel = v
+	}
+	return &p, nil
+}
+
+func parseUser(s string) (uint32, uint32, error) {
+	us, gs, hasGid := strings.Cut(s, ":")
+	uid, err := strconv.ParseUint(us, 10, 32)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--user %q: uid must be a number", s)
+	}
+	gid := uint64(0)
+	if hasGid {
+		if gid, err = strconv.ParseUint(gs, 10, 32); err != nil {
+			return 0, 0, fmt.Errorf("--user %q: gid must be a number", s)
+		}
+	}
+	return uint32(uid), uint32(gid), nil
+}

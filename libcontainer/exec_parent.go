@@ -1,0 +1,188 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/cgroups"
+)
+
+// ExecOpts are the flags of rt exec, with the process already built.
+type ExecOpts struct {
+	Process       *specs.Process
+	ConsoleSocket string
+	PidFile       string
+	Detach        bool
+	PreserveFds   int
+	IgnorePaused  bool
+	// SubCgroup is --cgroup: a sub-cgroup of the container's (v2 only).
+	SubCgroup string
+	Log       *slog.Logger
+}
+
+// ExecProcess is a process started in a running container.
+type ExecProcess struct {
+	Pid     int
+	Console int // pty master for a foreground terminal, else -1
+}
+
+// Exec starts a process that joins every namespace of the container, its
+// cgroup and its security settings, through the same nsenter stage as the
+// init. It returns once the process is about to execve.
+func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
+	st := c.State
+	switch st.Status {
+	case specs.StateStopped:
+		return nil, fmt.Errorf("cannot exec in a stopped container %q", st.ID)
+	case StatusPaused:
+		if !o.IgnorePaused {
+			return nil, fmt.Errorf("cannot exec in a paused container %q (use --ignore-paused)", st.ID)
+		}
+	}
+	if err := validateProcess(o.Process, "process"); err != nil {
+		return nil, err
+	}
+	if o.Process.Terminal && o.Detach && o.ConsoleSocket == "" {
+		return nil, errors.New("cannot allocate tty if rt will detach without setting console socket")
+	}
+	if !o.Process.Terminal && o.ConsoleSocket != "" {
+		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
+	}
+	cg, err := c.execCgroup(o.SubCgroup)
+	if err != nil {
+		return nil, err
+	}
+	bootstrap, err := execBootstrap(st)
+	if err != nil {
+		return nil, err
+	}
+	var extra []*os.File
+	rootFd := -1
+	if st.NoPivot {
+		// After setns the root is the mount namespace's, under the rootfs
+		// that was moved over it: the init's root is the way back in.
+		f, err := os.OpenFile("/proc/"+strconv.Itoa(st.Pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open container root: %w", err)
+		}
+		defer f.Close()
+		rootFd = 3 + o.PreserveFds
+		extra = append(extra, f)
+	}
+	p, err := startChild(startOpts{
+		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		preserveFds: o.PreserveFds,
+		extra:       extra,
+		bootstrap:   bootstrap,
+		spec:        st.Spec,
+		log:         o.Log,
+		beforeBootstrap: func(pid int) error {
+			if err := cg.Apply(pid); err != nil {
+				return fmt.Errorf("join cgroup: %w", err)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		if p != nil {
+			p.abort()
+		}
+		return nil, err
+	}
+	cfg := &initConfig{
+		ID: st.ID, Spec: st.Spec, Rootfs: st.Rootfs, Bundle: st.Bundle, NoPivot: st.NoPivot,
+		PreserveFds: o.PreserveFds, ExecFifoFd: -1, Exec: true, Process: o.Process, RootFd: rootFd,
+	}
+	ep := &ExecProcess{Pid: p.initPid, Console: -1}
+	if err := c.execHandshake(p, cfg, o, ep); err != nil {
+		p.abort()
+		return nil, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, ep.Pid); err != nil {
+			unix.Kill(ep.Pid, unix.SIGKILL)
+			return nil, err
+		}
+	}
+	return ep, nil
+}
+
+func (c *Container) execCgroup(sub string) (cgroups.Manager, error) {
+	paths := c.State.CgroupPaths
+	if sub != "" {
+		v2, ok := paths[""]
+		if !ok || len(paths) != 1 {
+			return nil, errors.New("--cgroup: a sub-cgroup is only supported on cgroup v2")
+		}
+		clean := filepath.Clean("/" + sub)
+		if clean == "/" {
+			return nil, fmt.Errorf("--cgroup: %q is not a sub-cgroup", sub)
+		}
+		p := filepath.Join(v2, clean)
+		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--cgroup: sub-cgroup %q does not exist", sub)
+		}
+		paths = map[string]string{"": p}
+	}
+	return cgroups.Load(paths)
+}
+
+// execBootstrap joins every namespace the init is in, through its
+// /proc/<pid>/ns links (the init's start time was checked by Load).
+func execBootstrap(st *State) (string, error) {
+	var b strings.Builder
+	order := []specs.LinuxNamespaceType{specs.UserNamespace, specs.IPCNamespace, specs.UTSNamespace,
+		specs.NetworkNamespace, specs.PIDNamespace, specs.CgroupNamespace, specs.TimeNamespace, specs.MountNamespace}
+	for _, t := range order {
+		if _, ok := findNamespace(st.Spec, t); !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "ns /proc/%d/ns/%s\n", st.Pid, nsProcName[t])
+	}
+	b.WriteString("clone 0\n")
+	return b.String(), nil
+}
+
+func (c *Container) execHandshake(p *parentProcess, cfg *initConfig, o ExecOpts, ep *ExecProcess) error {
+	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
+		return err
+	}
+	for {
+		m, fd, err := p.recv()
+		if err != nil {
+			return fmt.Errorf("exec process exited before it was ready: %w", err)
+		}
+		switch m.Type {
+		case syncError:
+			return errors.New(m.Error)
+		case syncConsole:
+			if fd < 0 {
+				return errors.New("exec process sent a console message without a pty fd")
+			}
+			if o.ConsoleSocket != "" {
+				err := sendConsole(o.ConsoleSocket, fd)
+				unix.Close(fd)
+				if err != nil {
+					return err
+				}
+			} else {
+				ep.Console = fd
+				p.console = fd
+			}
+		case syncReady:
+			p.console = -1
+			p.close()
+			return nil
+		default:
+			return fmt.Errorf("sync: unexpected %q from exec process", m.Type)
+		}
+	}
+}
