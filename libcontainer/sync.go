@@ -57,13 +57,13 @@ type initConfig struct {
 	NoPivot     bool        `json:"noPivot,omitempty"`
 	PreserveFds int         `json:"preserveFds,omitempty"`
 	// ExecFifoFd is the fd (in the init) of the exec fifo, opened O_RDWR.
-	ExecFifoFd   int               `json:"execFifoFd,omitempty"`
+	ExecFifoFd int `json:"execFifoFd,omitempty"`
 	// Exec is set when the process joins a running container (rt exec);
 	// Process then replaces spec.Process, and RootFd (>= 0 with
 	// --no-pivot) is the container's root to chroot into.
-	Exec         bool           `json:"exec,omitempty"`
-	Process      *specs.Process `json:"process,omitempty"`
-	RootFd       int            `json:"rootFd,omitempty"`
+	Exec         bool              `json:"exec,omitempty"`
+	Process      *specs.Process    `json:"process,omitempty"`
+	RootFd       int               `json:"rootFd,omitempty"`
 	NoNewKeyring bool              `json:"noNewKeyring,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
 }
