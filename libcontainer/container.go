@@ -225,6 +225,10 @@ func (c *Container) initHandshake(p *parentProcess, cfg *initConfig, o CreateOpt
 			if err := p.send(syncMsg{Type: syncHooksDone}); err != nil {
 				return err
 			}
+		case syncSeccomp:
+			if err := forwardSeccompFd(p, cfg.Spec, c.State.State, fd); err != nil {
+				return err
+			}
 		case syncReady:
 			p.console = -1 // now the caller's
 			p.close()

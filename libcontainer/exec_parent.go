@@ -145,7 +145,7 @@ func execBootstrap(st *State) (string, error) {
 		if _, ok := findNamespace(st.Spec, t); !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "ns /proc/%d/ns/%s\n", st.Pid, nsProcName[t])
+		fmt.Fprintf(&b, "ns %d /proc/%d/ns/%s\n", nsFlags[t], st.Pid, nsProcName[t])
 	}
 	b.WriteString("clone 0\n")
 	return b.String(), nil
@@ -176,6 +176,10 @@ func (c *Container) execHandshake(p *parentProcess, cfg *initConfig, o ExecOpts,
 			} else {
 				ep.Console = fd
 				p.console = fd
+			}
+		case syncSeccomp:
+			if err := forwardSeccompFd(p, cfg.Spec, c.State.State, fd); err != nil {
+				return err
 			}
 		case syncReady:
 			p.console = -1

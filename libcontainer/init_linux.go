@@ -22,6 +22,7 @@ func Init() {
 		fmt.Fprintln(os.Stderr, "rt init: not started by rt")
 		os.Exit(255)
 	}
+	initDebug = os.Getenv("_RT_DEBUG") != ""
 	os.Unsetenv("_RT_INITPIPE")
 	os.Unsetenv("_RT_DEBUG")
 	err = runInit(sock)
@@ -99,7 +100,7 @@ func standardInit(sock int, cfg *initConfig) error {
 	if err := applyOOMScoreAdj(proc); err != nil {
 		return err
 	}
-	if err := enterRootfs(cfg.Rootfs, cfg.NoPivot); err != nil {
+	if err := enterRootfs(cfg.Rootfs, cfg.NoPivot, rootPropagation(spec)); err != nil {
 		return err
 	}
 	if err := finishRootfs(spec); err != nil {
@@ -139,9 +140,19 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	if err != nil {
 		return err
 	}
-	lateSeccomp, err := applyUserAndSecurity(cfg.Spec, proc)
-	if err != nil {
+	sc := &seccompFilter{profile: cfg.Spec.Linux.Seccomp, notifyFd: -1}
+	if err := applyUserAndSecurity(cfg.Spec, proc, sc); err != nil {
 		return err
+	}
+	// Seccomp with no_new_privileges goes last, so the profile need not
+	// allow what rt itself did before.
+	if err := sc.load(); err != nil {
+		return err
+	}
+	if sc.notifyFd >= 0 {
+		if err := sendSeccompFd(sock, sc.notifyFd); err != nil {
+			return err
+		}
 	}
 	// Nothing of rt's but stdio, the preserved fds (3..3+N-1) and the
 	// fifo passes the exec.
@@ -171,15 +182,6 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 			os.Exit(1)
 		}
 	}
-	// Seccomp with no_new_privileges goes last, so the profile need not
-	// allow what rt itself does.
-	if err := lateSeccomp(); err != nil {
-		if fifoFd >= 0 {
-			fmt.Fprintln(os.Stderr, "rt:", err)
-			os.Exit(1)
-		}
-		return err
-	}
 	if err := unix.Exec(path, proc.Args, proc.Env); err != nil {
 		err = fmt.Errorf("exec %q: %w", proc.Args[0], err)
 		if fifoFd >= 0 {
@@ -190,4 +192,15 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 		return err
 	}
 	return nil
+}
+
+// sendSeccompFd hands the notify fd to the parent, which passes it on to
+// linux.seccomp.listenerPath (a host path this process cannot reach).
+func sendSeccompFd(sock, fd int) error {
+	defer unix.Close(fd)
+	if err := writeSync(sock, syncMsg{Type: syncSeccomp}, fd); err != nil {
+		return err
+	}
+	_, _, err := expectSync(sock, syncSeccompDone)
+	return err
 }

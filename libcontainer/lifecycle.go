@@ -119,8 +119,9 @@ func (c *Container) Delete(force bool) error {
 		return err
 	}
 	defer unlock()
+	// A created container's init only waits: runc deletes it unasked.
 	if c.State.Status != specs.StateStopped {
-		if !force {
+		if !force && c.State.Status != specs.StateCreated {
 			return fmt.Errorf("cannot delete container %q that is not stopped: %s", c.State.ID, c.State.Status)
 		}
 		if err := c.kill(); err != nil {

@@ -64,58 +64,76 @@ func executable(p string) error {
 	return nil
 }
 
+// seccompFilter loads the container's profile once, at the point the
+// caller picks, and keeps the notify fd (or -1) for the listener.
+type seccompFilter struct {
+	profile  *specs.LinuxSeccomp
+	loaded   bool
+	notifyFd int
+}
+
+func (f *seccompFilter) load() error {
+	if f.profile == nil || f.loaded {
+		return nil
+	}
+	f.loaded = true
+	fd, skipped, err := seccomp.LoadWithSkipped(f.profile)
+	if err != nil {
+		return fmt.Errorf("seccomp: %w", err)
+	}
+	if len(skipped) > 0 {
+		debugf("seccomp: syscalls unknown to libseccomp skipped: %s", strings.Join(skipped, " "))
+	}
+	f.notifyFd = fd
+	return nil
+}
+
 // applyUserAndSecurity switches to the process's user and groups with its
 // capabilities, umask and no_new_privileges. Seccomp is loaded here when it
-// needs privilege (no no_new_privileges); otherwise the returned function
-// loads it just before execve.
-func applyUserAndSecurity(s *specs.Spec, p *specs.Process) (func() error, error) {
+// needs privilege (no no_new_privileges); otherwise the caller loads it
+// last, after everything else rt does as itself.
+func applyUserAndSecurity(s *specs.Spec, p *specs.Process, sc *seccompFilter) error {
 	var caps *capabilities.Caps
 	if p.Capabilities != nil {
-		c, _, err := capabilities.New(p.Capabilities)
+		c, warnings, err := capabilities.New(p.Capabilities)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		for _, w := range warnings {
+			debugf("capabilities: %s", w)
 		}
 		caps = c
 	}
-	late := func() error { return nil }
-	if s.Linux.Seccomp != nil {
-		load := func() error {
-			if _, err := seccomp.Load(s.Linux.Seccomp); err != nil {
-				return fmt.Errorf("seccomp: %w", err)
-			}
-			return nil
-		}
-		if p.NoNewPrivileges {
-			late = load
-		} else if err := load(); err != nil {
-			return nil, err
+	if !p.NoNewPrivileges {
+		if err := sc.load(); err != nil {
+			return err
 		}
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return nil, fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
+		return fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
 	}
 	if caps != nil {
 		if err := caps.DropBounding(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	u := p.User
 	if err := setGroups(u.AdditionalGids); err != nil {
-		return nil, err
+		return err
 	}
 	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return nil, fmt.Errorf("setgid %d: %w", u.GID, err)
+		return fmt.Errorf("setgid %d: %w", u.GID, err)
 	}
 	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return nil, fmt.Errorf("setuid %d: %w", u.UID, err)
+		return fmt.Errorf("setuid %d: %w", u.UID, err)
 	}
 	if caps != nil {
 		if err := caps.Apply(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-		return nil, fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
+		return fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
 	}
 	umask := 0o022
 	if u.Umask != nil {
@@ -124,11 +142,21 @@ func applyUserAndSecurity(s *specs.Spec, p *specs.Process) (func() error, error)
 	unix.Umask(umask)
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return nil, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+			return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 		}
 	}
-	return late, nil
+	return nil
 }
+
+// debugf writes a debug line to the init's stderr only with --debug
+// (the parent's log has the sync messages; this is for the init's own).
+func debugf(format string, args ...any) {
+	if initDebug {
+		fmt.Fprintf(os.Stderr, "rt init: "+format+"\n", args...)
+	}
+}
+
+var initDebug bool
 
 // setGroups sets the supplementary groups on this thread only: the
 // process execs from it.

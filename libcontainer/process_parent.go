@@ -272,7 +272,7 @@ func buildBootstrap(s *specs.Spec) string {
 		}
 		switch {
 		case n.Path != "":
-			fmt.Fprintf(&b, "ns %s\n", n.Path)
+			fmt.Fprintf(&b, "ns %d %s\n", nsFlags[t], n.Path)
 		case t == specs.CgroupNamespace:
 			b.WriteString("cgroupns 1\n")
 		default:

@@ -21,10 +21,7 @@ import (
 // or a racing container put in the way cannot send a mount outside.
 func setupRootfs(cfg *initConfig) error {
 	spec := cfg.Spec
-	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if p := spec.Linux.RootfsPropagation; p != "" {
-		prop = propagationFlags[p]
-	}
+	prop := rootPropagation(spec)
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return fmt.Errorf("set propagation of / : %w", err)
 	}
@@ -32,9 +29,13 @@ func setupRootfs(cfg *initConfig) error {
 		return fmt.Errorf("bind rootfs %s onto itself: %w", cfg.Rootfs, err)
 	}
 	if prop&unix.MS_SHARED != 0 {
-		// pivot_root refuses a new root whose parent mount is shared.
+		// pivot_root refuses a shared new root or parent mount; the root
+		// is made shared again once it is /.
 		if err := makeParentMountPrivate(cfg.Rootfs); err != nil {
 			return err
+		}
+		if err := unix.Mount("", cfg.Rootfs, "", unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("make rootfs private for pivot_root: %w", err)
 		}
 	}
 	root, err := os.OpenFile(cfg.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -70,6 +71,13 @@ func setupRootfs(cfg *initConfig) error {
 		d.Close()
 	}
 	return nil
+}
+
+func rootPropagation(s *specs.Spec) uintptr {
+	if p := s.Linux.RootfsPropagation; p != "" {
+		return propagationFlags[p]
+	}
+	return unix.MS_SLAVE | unix.MS_REC
 }
 
 func isBindMount(m *specs.Mount) bool {
@@ -270,7 +278,19 @@ func unescapeMountPath(s string) string {
 
 // enterRootfs makes the rootfs the process's root: pivot_root, or with
 // --no-pivot (a rootfs on ramfs) a move over / and chroot.
-func enterRootfs(rootfs string, noPivot bool) error {
+func enterRootfs(rootfs string, noPivot bool, prop uintptr) error {
+	if err := pivotOrChroot(rootfs, noPivot); err != nil {
+		return err
+	}
+	if prop&unix.MS_SHARED != 0 {
+		if err := unix.Mount("", "/", "", prop, ""); err != nil {
+			return fmt.Errorf("make / shared: %w", err)
+		}
+	}
+	return nil
+}
+
+func pivotOrChroot(rootfs string, noPivot bool) error {
 	if noPivot {
 		if err := unix.Chdir(rootfs); err != nil {
 			return fmt.Errorf("chdir to rootfs: %w", err)

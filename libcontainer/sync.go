@@ -20,6 +20,9 @@ package libcontainer
 //	hooks          init    mounts done, before pivot_root: parent runs prestart
 //	                       and createRuntime hooks, answers hooks-done
 //	hooks-done     parent  init runs createContainer hooks and goes on
+//	seccomp        init    seccomp notify fd attached (SCM_RIGHTS): parent
+//	                       sends it with the state to listenerPath
+//	seccomp-done   parent  the listener has the fd
 //	ready          init    all set up, exec fifo next: parent records "created"
 //	error          either  text of what failed; the other side stops
 //
@@ -40,12 +43,14 @@ import (
 type syncType string
 
 const (
-	syncConfig    syncType = "config"
-	syncConsole   syncType = "console"
-	syncHooks     syncType = "hooks"
-	syncHooksDone syncType = "hooks-done"
-	syncReady     syncType = "ready"
-	syncError     syncType = "error"
+	syncConfig      syncType = "config"
+	syncConsole     syncType = "console"
+	syncHooks       syncType = "hooks"
+	syncHooksDone   syncType = "hooks-done"
+	syncSeccomp     syncType = "seccomp"
+	syncSeccompDone syncType = "seccomp-done"
+	syncReady       syncType = "ready"
+	syncError       syncType = "error"
 )
 
 // initConfig is the payload of the config message.

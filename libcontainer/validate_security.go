@@ -1,9 +1,44 @@
 package libcontainer
 
 import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/libcontainer/capabilities"
+	"github.com/rt-runtime/rt/seccomp"
 )
 
 func validateHooksAndSecurity(s *specs.Spec) error {
-	return validateHooks(s)
+	if err := validateHooks(s); err != nil {
+		return err
+	}
+	if sc := s.Linux.Seccomp; sc != nil {
+		if err := seccomp.Validate(sc); err != nil {
+			return err
+		}
+		if sc.ListenerPath != "" && !filepath.IsAbs(sc.ListenerPath) {
+			return fmt.Errorf("linux.seccomp.listenerPath: %q is not an absolute path", sc.ListenerPath)
+		}
+		if sc.ListenerPath == "" && usesNotify(sc) {
+			return errors.New("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath")
+		}
+	}
+	if c := s.Process.Capabilities; c != nil {
+		if _, _, err := capabilities.New(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func usesNotify(sc *specs.LinuxSeccomp) bool {
+	for _, r := range sc.Syscalls {
+		if r.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
 }

@@ -107,7 +107,15 @@ void rt_read_bootstrap(int sock, struct bootstrap *b)
 				errno = 0;
 				rt_bail(sock, "nsenter: too many namespaces to join");
 			}
-			b->ns[b->nns++] = val;
+			char *path = NULL;
+			b->nstype[b->nns] = (int)strtol(val, &path, 10);
+			while (path && *path == ' ')
+				path++;
+			if (!path || !*path) {
+				errno = 0;
+				rt_bail(sock, "nsenter: bad ns line");
+			}
+			b->ns[b->nns++] = path;
 		} else if (!strcmp(line, "timens")) {
 			size_t used = strlen(b->timens);
 			snprintf(b->timens + used, sizeof(b->timens) - used, "%s\n", val);

@@ -1,6 +1,6 @@
 /* The bootstrap message, as the parent writes it: "<len>\n" then len bytes of
- * lines "key value". Keys: clone <flags>, ns <path> (joined in order, user
- * namespace first), idmap 1 (ask the parent to write uid/gid maps after the
+ * lines "key value". Keys: clone <flags>, ns <CLONE_NEW flag> <path> (joined in
+ * order, user namespace first), idmap 1 (ask the parent to write uid/gid maps after the
  * new user namespace is made), cgroupns 1, timens <offsets line>. */
 #ifndef RT_BOOTSTRAP_H
 #define RT_BOOTSTRAP_H
@@ -13,6 +13,7 @@ struct bootstrap {
 	int cgroupns;
 	int nns;
 	char *ns[RT_MAX_NS];
+	int nstype[RT_MAX_NS]; /* CLONE_NEW* of each ns: setns checks the kind */
 	char timens[512];
 };
 

@@ -41,7 +41,7 @@ static void join_namespaces(int sock, struct bootstrap *b)
 			rt_bail(sock, "open namespace %s", b->ns[i]);
 	}
 	for (i = 0; i < b->nns; i++) {
-		if (setns(fds[i], 0) < 0)
+		if (setns(fds[i], b->nstype[i]) < 0)
 			rt_bail(sock, "join namespace %s", b->ns[i]);
 		close(fds[i]);
 	}
@@ -82,16 +82,13 @@ static void write_timens_offsets(int sock, const char *offsets)
 	close(fd);
 }
 
-static int ns_joined(struct bootstrap *b, const char *kind)
+static int ns_joined(struct bootstrap *b, int type)
 {
 	int i;
-	size_t n = strlen(kind);
 
-	for (i = 0; i < b->nns; i++) {
-		const char *p = strrchr(b->ns[i], '/');
-		if (p && !strncmp(p + 1, kind, n) && p[1 + n] == '\0')
+	for (i = 0; i < b->nns; i++)
+		if (b->nstype[i] == type)
 			return 1;
-	}
 	return 0;
 }
 
@@ -124,14 +121,14 @@ void rt_nsenter(void)
 		new_user_namespace(sock);
 		flags &= ~CLONE_NEWUSER;
 	}
-	if (has_user || ns_joined(&b, "user"))
+	if (has_user || ns_joined(&b, CLONE_NEWUSER))
 		become_root(sock);
 	if (flags && unshare(flags) < 0)
 		rt_bail(sock, "unshare namespaces (flags %#lx)", flags);
 	if (b.timens[0])
 		write_timens_offsets(sock, b.timens);
 
-	if (!(flags & (CLONE_NEWPID | CLONE_NEWTIME)) && !ns_joined(&b, "pid") && !ns_joined(&b, "time")) {
+	if (!(flags & (CLONE_NEWPID | CLONE_NEWTIME)) && !ns_joined(&b, CLONE_NEWPID) && !ns_joined(&b, CLONE_NEWTIME)) {
 		snprintf(msg, sizeof(msg), "pid %d\n", getpid());
 		rt_writeall(sock, msg, strlen(msg));
 		goto last;
