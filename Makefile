@@ -7,7 +7,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 # A static binary: no dynamic loader at every container start, and nothing
 # of the host's libraries for a container to reach.
-GO_TAGS := osusergo netgo
+GO_TAGS := osusergo netgo urfave_cli_no_docs
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode external -extldflags -static
 BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := bats busybox-static jq iproute2 util-linux procps

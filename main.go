@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -27,9 +28,13 @@ var (
 func init() {
 	// rt init must stay on the main thread: nsenter left it in the
 	// container's namespaces, and execve happens from this thread.
+	// rt's commands are short and sequential: one P spares the scheduler's
+	// spinning threads, CPU time that every container start pays.
+	runtime.GOMAXPROCS(1)
 	if len(os.Args) > 1 && os.Args[1] == "init" {
-		runtime.GOMAXPROCS(1)
 		runtime.LockOSThread()
+		// The init execs within milliseconds: no garbage worth a collection.
+		debug.SetGCPercent(-1)
 	}
 }
 

@@ -10,8 +10,8 @@ import (
 	"sync"
 
 	"github.com/containerd/console"
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,7 +70,7 @@ func bindConsole(slave int) error {
 		return err
 	}
 	defer root.Close()
-	dev, err := pathrs.OpenatInRoot(root, "/dev")
+	dev, err := pathsafe.OpenInRoot(root, "/dev")
 	if err != nil {
 		return fmt.Errorf("open /dev: %w", err)
 	}

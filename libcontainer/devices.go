@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -82,7 +82,7 @@ func createDevices(root *os.File, s *specs.Spec) error {
 }
 
 func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
-	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(d.Path), 0o755)
+	parent, err := pathsafe.MkdirAllInRoot(root, filepath.Dir(d.Path), 0o755)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
 		return fmt.Errorf("create bind target: %w", err)
 	}
 	unix.Close(fd)
-	target, err := pathrs.OpenatInRoot(root, d.Path)
+	target, err := pathsafe.OpenInRoot(root, d.Path)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
 
 // devSymlinks makes /dev/fd, stdin, stdout, stderr, ptmx and core.
 func devSymlinks(root *os.File, s *specs.Spec) error {
-	dev, err := pathrs.MkdirAllHandle(root, "/dev", 0o755)
+	dev, err := pathsafe.MkdirAllInRoot(root, "/dev", 0o755)
 	if err != nil {
 		return fmt.Errorf("open /dev: %w", err)
 	}

@@ -8,8 +8,8 @@ import (
 	"sort"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,7 +79,7 @@ func mountCgroup(root *os.File, cfg *initConfig, m *specs.Mount, opts *mountOpti
 	if err := unix.Mount("tmpfs", fdPath(target), "tmpfs", flags&^unix.MS_RDONLY, "mode=755"); err != nil {
 		return fmt.Errorf("mount tmpfs for cgroups: %w", err)
 	}
-	top, err := pathrs.OpenatInRoot(root, m.Destination)
+	top, err := pathsafe.OpenInRoot(root, m.Destination)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,8 @@ import (
 	"os"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,7 +56,7 @@ func rootLockedFlags() uintptr {
 }
 
 func openInRoot(root *os.File, p string) (*os.File, error) {
-	f, err := pathrs.OpenatInRoot(root, p)
+	f, err := pathsafe.OpenInRoot(root, p)
 	if err != nil && (errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT)) {
 		return nil, nil
 	}
@@ -66,7 +66,7 @@ func openInRoot(root *os.File, p string) (*os.File, error) {
 // devNull opens the container's /dev/null and checks that it really is
 // the 1:3 char device (a hostile image could put anything there).
 func devNull(root *os.File) (int, error) {
-	f, err := pathrs.OpenatInRoot(root, "/dev/null")
+	f, err := pathsafe.OpenInRoot(root, "/dev/null")
 	if err != nil {
 		return -1, fmt.Errorf("open /dev/null: %w", err)
 	}

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,7 +64,7 @@ func setupRootfs(cfg *initConfig) error {
 	}
 	// The cwd is made now, inside the rootfs, so chdir cannot fail later.
 	if cwd := spec.Process.Cwd; cwd != "/" {
-		d, err := pathrs.MkdirAllHandle(root, cwd, 0o755)
+		d, err := pathsafe.MkdirAllInRoot(root, cwd, 0o755)
 		if err != nil {
 			return fmt.Errorf("create cwd %s: %w", cwd, err)
 		}
@@ -100,24 +100,9 @@ func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd
 // file when a file is bind-mounted) and returns an O_PATH handle to it.
 func openTarget(root *os.File, dest string, dir bool) (*os.File, error) {
 	if dir {
-		return pathrs.MkdirAllHandle(root, dest, 0o755)
+		return pathsafe.MkdirAllInRoot(root, dest, 0o755)
 	}
-	if f, err := pathrs.OpenatInRoot(root, dest); err == nil {
-		return f, nil
-	}
-	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(dest), 0o755)
-	if err != nil {
-		return nil, err
-	}
-	defer parent.Close()
-	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(dest), unix.O_CREAT|unix.O_EXCL|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
-	if err != nil && !errors.Is(err, unix.EEXIST) {
-		return nil, fmt.Errorf("create mount target: %w", err)
-	}
-	if err == nil {
-		unix.Close(fd)
-	}
-	return pathrs.OpenatInRoot(root, dest)
+	return pathsafe.CreateFileInRoot(root, dest, 0o644)
 }
 
 func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
@@ -176,7 +161,7 @@ func bindMount(root *os.File, src string, target *os.File, dest string, opts *mo
 	}
 	extra := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if extra != 0 {
-		mnt, err := pathrs.OpenatInRoot(root, dest)
+		mnt, err := pathsafe.OpenInRoot(root, dest)
 		if err != nil {
 			return fmt.Errorf("reopen %s: %w", dest, err)
 		}
@@ -213,7 +198,7 @@ func applyMountAttrs(root *os.File, dest string, opts *mountOptions) error {
 	if len(opts.propagation) == 0 && opts.recAttr == nil {
 		return nil
 	}
-	mnt, err := pathrs.OpenatInRoot(root, dest)
+	mnt, err := pathsafe.OpenInRoot(root, dest)
 	if err != nil {
 		return fmt.Errorf("reopen %s: %w", dest, err)
 	}

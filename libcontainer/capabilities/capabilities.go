@@ -235,6 +235,12 @@ func (c *Caps) Apply() error {
 		if !c.ambient.has(n) {
 			continue
 		}
+		// The kernel refuses an ambient cap missing from permitted or
+		// inheritable; runc's own default spec asks for that, and runc
+		// skips them, so rt does too.
+		if !c.permitted.has(n) || !c.inheritable.has(n) {
+			continue
+		}
 		if err := c.sys.ambientRaise(n); err != nil {
 			// The kernel refuses caps missing from permitted or inheritable.
 			return fmt.Errorf("raise ambient %s (it must be in permitted and inheritable): %w", capName(n), err)
