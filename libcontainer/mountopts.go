@@ -14,7 +14,6 @@ type mountOptions struct {
 	propagation []uintptr       // MS_SHARED, MS_PRIVATE ... (with MS_REC), applied after the mount
 	data        []string        // filesystem-specific options
 	recAttr     *unix.MountAttr // rro, rnosuid ...: mount_setattr(AT_RECURSIVE)
-	tmpcopyup   bool
 }
 
 var flagOptions = map[string]struct {
@@ -122,9 +121,7 @@ func parseMountOptions(opts []string) (*mountOptions, error) {
 			continue
 		}
 		switch {
-		case o == "tmpcopyup":
-			m.tmpcopyup = true
-		case o == "idmap", o == "ridmap", strings.HasPrefix(o, "X-mount."):
+		case o == "tmpcopyup", o == "idmap", o == "ridmap", strings.HasPrefix(o, "X-mount."):
 			return nil, fmt.Errorf("mount option %q is not supported", o)
 		default:
 			m.data = append(m.data, o)
