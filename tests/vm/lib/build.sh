@@ -1,0 +1,210 @@
+# shellcheck shell=bash
+# Sourced by tests/vm/run.sh: host tool install, Debian kernel fetch, and the cached base initramfs.
+#
+# Cache layout under $RT_VM_CACHE (default /var/cache/rt-vm):
+#   kernel-<KV>/            linux-image.deb (apt-get download, never installed), its vmlinuz and
+#                           the vmlinux unpacked from it
+#   base-<KV>-<hash>.cpio   the guest userland + modules; <hash> covers every harness file, so an
+#                           edit to the harness rebuilds it and an unchanged harness reuses it.
+
+# Host packages the harness needs, as "path-that-proves-it-is-there:package".
+VM_HOST_NEEDS=(
+	/usr/bin/qemu-system-x86_64:qemu-system-x86
+	/usr/share/qemu/qboot.rom:qemu-system-data
+	/usr/bin/cpio:cpio
+	/sbin/depmod:kmod
+	/usr/sbin/apparmor_parser:apparmor
+	/bin/busybox:busybox-static
+	/usr/bin/bats:bats
+	/usr/bin/jq:jq
+	/usr/bin/timeout:coreutils
+	/usr/bin/xz:xz-utils
+	/usr/bin/readelf:binutils
+)
+
+# Host packages whose executables are copied whole into the guest (GNU tools bats and tests use).
+VM_GUEST_PKGS=(bash coreutils findutils grep sed mawk diffutils procps util-linux mount kmod jq)
+
+# Kernel modules loaded at boot or on demand in the guest (their dependencies come along).
+VM_MODULES=(virtio_pci virtio_console virtio_rng 9pnet_virtio 9p overlay veth bridge dummy loop tun)
+
+vm_log() { echo "rt-vm: $*" >&2; }
+
+# vm_ensure_host_tools installs the missing host packages; apt-get update runs only if one is missing.
+vm_ensure_host_tools() {
+	local need missing=()
+	for need in "${VM_HOST_NEEDS[@]}"; do
+		[ -e "${need%%:*}" ] || missing+=("${need#*:}")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	vm_log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || { vm_log "apt-get update failed"; return 1; }
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ vm_log "apt-get install ${missing[*]} failed"; return 1; }
+}
+
+# vm_kernel_version prints the linux-image-6.1.*-amd64 version apt offers (the one the
+# linux-image-amd64 metapackage points at, else the highest), falling back to the newest cached one.
+vm_kernel_version() {
+	local kv
+	kv=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\(6\.1\.[0-9]*-[0-9]*-amd64\)$/\1/p' | head -n1)
+	if [ -z "$kv" ]; then
+		kv=$(apt-cache search --names-only '^linux-image-6\.1\.[0-9.]*-[0-9]*-amd64$' 2>/dev/null |
+			awk '{print $1}' | sed 's/^linux-image-//' | sort -V | tail -n1)
+	fi
+	if [ -z "$kv" ]; then
+		kv=$(find "$VM_CACHE" -maxdepth 1 -name 'kernel-6.1.*-amd64' -printf '%f\n' 2>/dev/null |
+			sed 's/^kernel-//' | sort -V | tail -n1)
+	fi
+	[ -n "$kv" ] && echo "$kv"
+}
+
+# vm_fetch_kernel downloads linux-image-$1 once into $VM_CACHE/kernel-$1 (the .deb, kept packed:
+# only a base rebuild needs the modules) and unpacks its vmlinuz beside it.
+vm_fetch_kernel() {
+	local kv=$1 dir=$VM_CACHE/kernel-$1 tmp
+	[ -f "$dir/vmlinuz" ] && [ -f "$dir/linux-image.deb" ] && return 0
+	vm_log "downloading linux-image-$kv"
+	tmp=$(mktemp -d "$VM_CACHE/dl.XXXXXX") || return 1
+	# apt drops to the _apt user for downloads; let it write into the directory.
+	id _apt >/dev/null 2>&1 && chown _apt "$tmp"
+	if ! (cd "$tmp" && apt-get download -qq "linux-image-$kv" 2>/dev/null); then
+		apt-get update -qq && (cd "$tmp" && apt-get download -qq "linux-image-$kv") ||
+			{ rm -rf "$tmp"; vm_log "apt-get download linux-image-$kv failed"; return 1; }
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir/x" &&
+		mv "$tmp"/linux-image-"$kv"_*.deb "$dir/linux-image.deb" &&
+		dpkg-deb --fsys-tarfile "$dir/linux-image.deb" | tar -x -C "$dir/x" "./boot/vmlinuz-$kv" &&
+		mv "$dir/x/boot/vmlinuz-$kv" "$dir/vmlinuz" ||
+		{ rm -rf "$tmp" "$dir"; vm_log "unpack linux-image-$kv failed"; return 1; }
+	rm -rf "$tmp" "$dir/x"
+}
+
+# vm_kernel_image prints the image qemu boots for kernel $1. Under TCG, decompressing the bzImage
+# costs ~5 s a boot, so the ELF vmlinux inside it is unpacked once and booted through its PVH entry
+# note; a kernel without one (or an image that will not unpack) boots as the bzImage.
+vm_kernel_image() {
+	local dir=$VM_CACHE/kernel-$1 off
+	if [ ! -f "$dir/vmlinux" ] && [ ! -f "$dir/vmlinux.none" ]; then
+		for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$dir/vmlinuz" | cut -d: -f1); do
+			# xz stops with an error at the data that follows the stream; the output is whole.
+			tail -c +$((off + 1)) "$dir/vmlinuz" | xz -dc >"$dir/vmlinux.tmp" 2>/dev/null
+			[ "$(head -c4 "$dir/vmlinux.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || continue
+			# XEN_ELFNOTE_PHYS32_ENTRY (type 0x12) is the PVH entry point qemu needs.
+			readelf -n "$dir/vmlinux.tmp" 2>/dev/null | grep -q 'note type: (0x00000012)' &&
+				mv "$dir/vmlinux.tmp" "$dir/vmlinux"
+			break
+		done
+		rm -f "$dir/vmlinux.tmp"
+		[ -f "$dir/vmlinux" ] || touch "$dir/vmlinux.none"
+	fi
+	if [ -f "$dir/vmlinux" ]; then echo "$dir/vmlinux"; else echo "$dir/vmlinuz"; fi
+}
+
+# vm_copy_lib_deps copies the shared libraries $1 loads (per ldd) into the stage dir $2.
+vm_copy_lib_deps() {
+	local bin=$1 st=$2 lib
+	ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$st$lib" ] && continue
+		mkdir -p "$st$(dirname "$lib")" && cp -L "$lib" "$st$lib"
+	done
+}
+
+# vm_copy_file copies host file $1 to the same path under stage dir $2 (following symlinks),
+# with its libraries when it is an ELF executable.
+vm_copy_file() {
+	local f=$1 st=$2
+	[ -e "$st$f" ] && return 0
+	mkdir -p "$st$(dirname "$f")" && cp -L "$f" "$st$f" || return 1
+	if [ -x "$f" ] && head -c4 "$f" | grep -q 'ELF'; then vm_copy_lib_deps "$f" "$st"; fi
+	return 0
+}
+
+# vm_copy_pkg_bins copies every executable a host package installs in a bin or sbin directory.
+vm_copy_pkg_bins() {
+	local pkg=$1 st=$2 f
+	dpkg -L "$pkg" >/dev/null 2>&1 || { vm_log "host package $pkg is not installed"; return 1; }
+	while read -r f; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		vm_copy_file "$f" "$st" || return 1
+	done < <(dpkg -L "$pkg" | grep -E '^/(usr/)?s?bin/[^/]+$')
+}
+
+# vm_stage_modules unpacks the kernel package (dpkg-deb -x, not installed) and copies VM_MODULES and
+# their dependencies into the stage dir $2, with a modules.dep so modprobe works in the guest;
+# /etc/rt-vm/boot-modules lists the ones init loads at boot.
+vm_stage_modules() {
+	local kv=$1 st=$2 k m f rel
+	k=$(mktemp -d "$VM_CACHE/kmod.XXXXXX") || return 1
+	if ! { dpkg-deb -x "$VM_CACHE/kernel-$kv/linux-image.deb" "$k" && depmod -b "$k" "$kv"; }; then
+		rm -rf "$k"
+		vm_log "unpack modules of linux-image-$kv failed"
+		return 1
+	fi
+	mkdir -p "$st/lib/modules/$kv" "$st/etc/rt-vm"
+	for m in "${VM_MODULES[@]}"; do
+		modprobe -d "$k" -S "$kv" --show-depends "$m" >"$k/deps" ||
+			{ rm -rf "$k"; vm_log "module $m is not in linux-image-$kv"; return 1; }
+		while read -r f; do
+			rel=${f#"$k"/lib/modules/"$kv"/}
+			mkdir -p "$st/lib/modules/$kv/$(dirname "$rel")" && cp -n "$f" "$st/lib/modules/$kv/$rel"
+		done < <(awk '$1 == "insmod" {print $2}' "$k/deps")
+	done
+	cp "$k/lib/modules/$kv"/modules.{order,builtin,builtin.modinfo} "$st/lib/modules/$kv/"
+	rm -rf "$k"
+	depmod -b "$st" "$kv" || { vm_log "depmod of the guest modules failed"; return 1; }
+	printf '%s\n' virtio_pci virtio_console virtio_rng 9pnet_virtio 9p >"$st/etc/rt-vm/boot-modules"
+}
+
+# vm_build_base builds the base initramfs $3 for kernel $1 with guest init $2, and $3.files, the
+# absolute guest paths it holds (run.sh packs only the libraries of rt that are not among them).
+vm_build_base() {
+	local kv=$1 init=$2 out=$3 st rc=0
+	st=$(mktemp -d "$VM_CACHE/stage.XXXXXX") || return 1
+	vm_fill_stage "$kv" "$init" "$st" &&
+		(cd "$st" && find . | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
+		(cd "$st" && find . ! -type d | sed 's|^\.||') >"$out.files" &&
+		mv "$out.tmp" "$out" || rc=1
+	rm -rf "$st" "$out.tmp"
+	[ $rc = 0 ] || rm -f "$out.files"
+	return $rc
+}
+
+# vm_fill_stage lays out the guest root filesystem in the stage dir $3.
+vm_fill_stage() {
+	local kv=$1 init=$2 st=$3 d f a pkg
+	mkdir -p "$st"/usr/{bin,sbin,lib,lib64}
+	for d in bin sbin lib lib64; do ln -s "usr/$d" "$st/$d"; done
+	mkdir -p "$st"/{dev,proc,sys,run,tmp,mnt,etc,root,var/tmp,opt/rt}
+	chmod 1777 "$st/tmp" "$st/var/tmp"
+	for pkg in "${VM_GUEST_PKGS[@]}"; do vm_copy_pkg_bins "$pkg" "$st" || return 1; done
+	vm_copy_file /usr/sbin/apparmor_parser "$st" &&
+		vm_copy_file /lib64/ld-linux-x86-64.so.2 "$st" || return 1
+	# bats is shell scripts: the entry point and its lib/libexec trees.
+	mkdir -p "$st/usr/libexec" &&
+		cp -L /usr/bin/bats "$st/usr/bin/bats" &&
+		cp -a /usr/lib/bats-core "$st/usr/lib/" &&
+		cp -a /usr/libexec/bats-core "$st/usr/libexec/" || return 1
+	# busybox fills in whatever the GNU packages above did not bring (ip, hostname, ...).
+	cp /bin/busybox "$st/usr/bin/busybox" || return 1
+	for a in $(/bin/busybox --list-full); do
+		f=${a##*/}
+		[ -e "$st/usr/bin/$f" ] || [ -e "$st/usr/sbin/$f" ] || ln -s /usr/bin/busybox "$st/usr/bin/$f"
+	done
+	# AppArmor policy includes the parser needs for profiles that use abstractions/tunables/abi.
+	mkdir -p "$st/etc/apparmor.d" "$st/usr/share"
+	cp -a /etc/apparmor.d/{tunables,abstractions,abi} "$st/etc/apparmor.d/" &&
+		cp -a /etc/apparmor "$st/etc/" || return 1
+	[ -d /usr/share/apparmor-features ] && cp -a /usr/share/apparmor-features "$st/usr/share/"
+	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		>"$st/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$st/etc/group"
+	printf '127.0.0.1 localhost vm\n' >"$st/etc/hosts"
+	: >"$st/etc/fstab"
+	ln -s /proc/self/mounts "$st/etc/mtab"
+	vm_stage_modules "$kv" "$st" || return 1
+	cp "$init" "$st/init" && chmod 755 "$st/init"
+}
