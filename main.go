@@ -110,7 +110,7 @@ func setupGlobal(c *cli.Context) error {
 		w = f
 		logToFile = true
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: logrusLevels}
 	switch c.String("log-format") {
 	case "text":
 		logger = slog.New(slog.NewTextHandler(w, opts))
@@ -133,6 +133,25 @@ func setupGlobal(c *cli.Context) error {
 		return fmt.Errorf("--rootless: %q is not true, false or auto", c.String("rootless"))
 	}
 	return nil
+}
+
+// logrusLevels spells levels as runc's logrus does ("error", "warning"):
+// containerd's shim and conmon take the message of a "level":"error" line
+// as the container's error.
+func logrusLevels(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.LevelKey && len(groups) == 0 {
+		switch l := a.Value.Any().(slog.Level); {
+		case l >= slog.LevelError:
+			a.Value = slog.StringValue("error")
+		case l >= slog.LevelWarn:
+			a.Value = slog.StringValue("warning")
+		case l >= slog.LevelInfo:
+			a.Value = slog.StringValue("info")
+		default:
+			a.Value = slog.StringValue("debug")
+		}
+	}
+	return a
 }
 
 // exitError carries an exit code without a message (a container's).

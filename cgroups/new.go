@@ -22,7 +22,11 @@ func New(cgroupsPath, id string) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newFor(Mode(), layout, self, cgroupsPath, id)
+	m, err := newFor(Mode(), layout, self, cgroupsPath, id)
+	if err != nil {
+		return nil, err
+	}
+	return zeroIsUnset{m}, nil
 }
 
 // newFor is New with the host facts passed in, for tests.
@@ -84,6 +88,14 @@ func v1Paths(layout *hier.Layout, self map[string]string, p string) map[string]s
 // Load rebuilds a Manager from the Paths() a previous command saved in
 // state.json: v2 has only the "" key, v1 only controller keys, hybrid both.
 func Load(paths map[string]string) (Manager, error) {
+	m, err := load(paths)
+	if err != nil {
+		return nil, err
+	}
+	return zeroIsUnset{m}, nil
+}
+
+func load(paths map[string]string) (Manager, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("cgroup: no cgroup paths saved")
 	}

@@ -76,7 +76,7 @@ func TestNewForPaths(t *testing.T) {
 			}
 		}
 		// Load must give back the same layout.
-		loaded, err := Load(got)
+		loaded, err := load(got)
 		if err != nil {
 			t.Fatal(err)
 		}
