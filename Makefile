@@ -13,7 +13,7 @@ BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := bats busybox-static jq iproute2 util-linux procps
 APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
 
-.PHONY: all rt deps test-deps test unit integration vm-test demo install bench clean fmt vet
+.PHONY: all rt deps test-deps test unit integration vm-test e2e demo install bench clean fmt vet
 
 all: rt
 
@@ -36,7 +36,7 @@ deps:
 test-deps:
 	$(call install_debs,$(TEST_DEBS))
 
-test: rt test-deps unit integration vm-test
+test: rt test-deps unit integration vm-test e2e
 
 unit: deps
 	CGO_ENABLED=1 $(GO) test -tags "$(GO_TAGS)" -count=1 ./...
@@ -44,9 +44,15 @@ unit: deps
 integration: rt test-deps
 	RT=$(CURDIR)/rt bats --print-output-on-failure tests/integration
 
-# cgroup v2 (and later LSM) tests in a qemu guest: see tests/vm/README.md.
+# cgroup v2 and AppArmor tests in a qemu guest (one boot): see tests/vm/README.md.
+VM_BATS := $(sort $(wildcard tests/integration/cgroups.bats tests/integration/update.bats \
+	tests/integration/pause.bats tests/integration/events.bats tests/integration/apparmor*.bats))
 vm-test: rt
-	tests/vm/run.sh --cgroup v2 --lsm apparmor -- $(sort $(wildcard tests/integration/cgroups*.bats))
+	tests/vm/run.sh --cgroup v2 --lsm apparmor -- tests/vm/selftest.bats $(VM_BATS)
+
+# containerd (ctr and CRI), Podman and Docker driving ./rt: see tests/e2e/run.sh.
+e2e: rt
+	tests/e2e/run.sh --runtime $(CURDIR)/rt
 
 demo: rt test-deps
 	tests/demo.sh $(CURDIR)/rt

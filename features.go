@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"github.com/urfave/cli/v2"
+
+	"github.com/rt-runtime/rt/libcontainer/capabilities"
+	"github.com/rt-runtime/rt/seccomp"
+)
+
+var featuresCommand = &cli.Command{
+	Name:  "features",
+	Usage: "print the OCI features document of this build on this host (JSON)",
+	Action: func(c *cli.Context) error {
+		if c.NArg() != 0 {
+			return fmt.Errorf("features: takes no arguments")
+		}
+		b, err := json.MarshalIndent(buildFeatures(hostProbe{}), "", "    ")
+		if err != nil {
+			return fmt.Errorf("features: encode: %w", err)
+		}
+		if _, err := os.Stdout.Write(append(b, '\n')); err != nil {
+			return fmt.Errorf("features: write: %w", err)
+		}
+		return nil
+	},
+}
+
+func init() { registerCommand(featuresCommand) }
+
+// ociVersionMin is the oldest runtime-spec version whose configs rt
+// reads: every 1.0.x config decodes into today's specs.Spec.
+const ociVersionMin = "1.0.0"
+
+// What this build has compiled in (the spec asks for that, not for what
+// the host offers). Each names the code that does it; a feature added
+// later changes its line here.
+var (
+	hasCgroupV1    = true  // cgroups/fs
+	hasCgroupV2    = true  // cgroups/fs2 (+ cgroups/devices eBPF)
+	hasRdmaCgroup  = true  // rdma.max in cgroups/fs and cgroups/fs2
+	hasSystemd     = false // --systemd-cgroup is refused
+	hasSeccomp     = true  // seccomp/, libseccomp linked in
+	hasAppArmor    = false // process.apparmorProfile is not applied yet
+	hasSELinux     = false // process.selinuxLabel / mountLabel not applied yet
+	hasIDMapMounts = false // "idmap" mount options are refused (libcontainer/mountopts.go)
+	hasNetDevices  = false // linux.netDevices is not implemented
+	hasIntelRdt    = false // linux.intelRdt is not implemented
+)
+
+// hookNames are the six hook kinds libcontainer/hooks.go runs.
+var hookNames = []string{
+	"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+}
+
+// mountOptionNames mirrors the option tables of libcontainer/mountopts.go
+// (flagOptions, propagationFlags, recAttrOptions, tmpcopyup): the words
+// rt itself understands, not filesystem data passed through to mount(2).
+var mountOptionNames = []string{
+	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
+	"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec",
+	"nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
+	"private", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec",
+	"rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnosuid", "ro", "rprivate",
+	"rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
+	"runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
+	"sync", "tmpcopyup", "unbindable",
+}
+
+// namespaceProcNames maps every namespace type of the spec to its entry
+// under /proc/self/ns; libcontainer creates and joins all of them.
+var namespaceProcNames = []struct {
+	typ  specs.LinuxNamespaceType
+	proc string
+}{
+	{specs.CgroupNamespace, "cgroup"},
+	{specs.IPCNamespace, "ipc"},
+	{specs.MountNamespace, "mnt"},
+	{specs.NetworkNamespace, "net"},
+	{specs.PIDNamespace, "pid"},
+	{specs.TimeNamespace, "time"},
+	{specs.UserNamespace, "user"},
+	{specs.UTSNamespace, "uts"},
+}
+
+// probe is what the features document asks of the running system; the
+// unit test swaps in a fake.
+type probe interface {
+	hasNamespace(procName string) bool
+	kernelCaps() []string
+	seccompArchs() []string
+	seccompFlags() []string
+	libseccompVersion() string
+}
+
+type hostProbe struct{}
+
+func (hostProbe) hasNamespace(n string) bool {
+	_, err := os.Lstat(filepath.Join("/proc/self/ns", n))
+	return err == nil
+}
+func (hostProbe) kernelCaps() []string   { return capabilities.KernelCaps() }
+func (hostProbe) seccompArchs() []string { return seccomp.KnownArchs() }
+func (hostProbe) seccompFlags() []string { return seccomp.KnownFlags() }
+func (hostProbe) libseccompVersion() string {
+	maj, min, mic := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("%d.%d.%d", maj, min, mic)
+}
+
+func boolp(b bool) *bool { return &b }
+
+// buildFeatures computes the document: the compile-time tables above,
+// narrowed by what p finds (namespaces the kernel has, capabilities up to
+// cap_last_cap, archs and flags the linked libseccomp and kernel can do).
+func buildFeatures(p probe) *features.Features {
+	var namespaces []string
+	for _, n := range namespaceProcNames {
+		if p.hasNamespace(n.proc) {
+			namespaces = append(namespaces, string(n.typ))
+		}
+	}
+	annotations := map[string]string{
+		"org.rt-runtime.rt.version": version,
+	}
+	if commit != "" {
+		annotations["org.rt-runtime.rt.commit"] = commit
+	}
+	if v := p.libseccompVersion(); v != "" {
+		annotations["io.github.seccomp.libseccomp.version"] = v
+	}
+	supportedFlags := p.seccompFlags()
+	return &features.Features{
+		OCIVersionMin: ociVersionMin,
+		OCIVersionMax: specs.Version,
+		Hooks:         append([]string(nil), hookNames...),
+		MountOptions:  append([]string(nil), mountOptionNames...),
+		Linux: &features.Linux{
+			Namespaces:   namespaces,
+			Capabilities: p.kernelCaps(),
+			Cgroup: &features.Cgroup{
+				V1:          boolp(hasCgroupV1),
+				V2:          boolp(hasCgroupV2),
+				Systemd:     boolp(hasSystemd),
+				SystemdUser: boolp(hasSystemd),
+				Rdma:        boolp(hasRdmaCgroup),
+			},
+			Seccomp: &features.Seccomp{
+				Enabled:        boolp(hasSeccomp),
+				Actions:        seccomp.KnownActions(),
+				Operators:      seccomp.KnownOperators(),
+				Archs:          p.seccompArchs(),
+				SupportedFlags: supportedFlags,
+			},
+			Apparmor:        &features.Apparmor{Enabled: boolp(hasAppArmor)},
+			Selinux:         &features.Selinux{Enabled: boolp(hasSELinux)},
+			IntelRdt:        &features.IntelRdt{Enabled: boolp(hasIntelRdt)},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: boolp(hasIDMapMounts)}},
+			NetDevices:      &features.NetDevices{Enabled: boolp(hasNetDevices)},
+		},
+		Annotations: annotations,
+	}
+}
