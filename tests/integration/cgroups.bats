@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# linux.resources at create: each value read back from the cgroup files,
+# and enforced where that is cheap (OOM kill, pids.max, devices).
+# Runs on a v1/hybrid host and in the v2 guest (tests/vm/run.sh).
+
+load cgroups_helpers
+
+@test "memory limit, reservation and swap are written at create" {
+	make_bundle
+	set_args sh -c "$STOPPABLE"
+	update_config '.linux.resources.memory = {limit: 67108864, reservation: 33554432, swap: 100663296}'
+	create_container cg-mem
+	[ "$(cg_read memory memory.limit_in_bytes memory.max)" -eq 67108864 ]
+	[ "$(cg_read memory memory.soft_limit_in_bytes memory.low)" -eq 33554432 ]
+	if cg_v2; then
+		# v2 keeps swap apart from memory: memory+swap minus the limit.
+		[ ! -e "$(cg_dir memory)/memory.swap.max" ] || [ "$(cat "$(cg_dir memory)/memory.swap.max")" -eq 33554432 ]
+	elif [ -e "$(cg_dir memory)/memory.memsw.limit_in_bytes" ]; then
+		[ "$(cat "$(cg_dir memory)/memory.memsw.limit_in_bytes")" -eq 100663296 ]
+	fi
+	rt delete --force cg-mem
+	assert_cgroup_gone
+	assert_nothing_left cg-mem
+}
+
+@test "cpu shares, quota, period and cpuset are written at create" {
+	make_bundle
+	set_args sh -c "$STOPPABLE"
+	update_config '.linux.resources.cpu = {shares: 512, quota: 50000, period: 100000, cpus: "0", mems: "0"}'
+	create_container cg-cpu
+	if cg_v2; then
+		[ "$(cat "$(cg_dir cpu)/cpu.weight")" -eq "$(cpu_weight 512)" ]
+		[ "$(cat "$(cg_dir cpu)/cpu.max")" == "50000 100000" ]
+	else
+		[ "$(cat "$(cg_dir cpu)/cpu.shares")" -eq 512 ]
+		[ "$(cat "$(cg_dir cpu)/cpu.cfs_quota_us")" -eq 50000 ]
+		[ "$(cat "$(cg_dir cpu)/cpu.cfs_period_us")" -eq 100000 ]
+	fi
+	[ "$(cat "$(cg_dir cpuset)/cpuset.cpus")" == 0 ]
+	[ "$(cat "$(cg_dir cpuset)/cpuset.mems")" == 0 ]
+	# The init really runs on cpu 0 only.
+	pid=$(container_pid cg-cpu)
+	[ "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$pid/status")" == 0 ]
+	rt delete --force cg-cpu
+	assert_nothing_left cg-cpu
+}
+
+@test "blkio weight is written at create" {
+	make_bundle
+	set_args sh -c "$STOPPABLE"
+	update_config '.linux.resources.blockIO = {weight: 300}'
+	create_container cg-blkio
+	d=$(cg_dir blkio)
+	if cg_v2; then
+		if [ -e "$d/io.bfq.weight" ]; then
+			[ "$(head -1 "$d/io.bfq.weight")" == "default 300" ]
+		elif [ -e "$d/io.weight" ]; then
+			[ "$(head -1 "$d/io.weight")" == "default $((1 + (300 - 10) * 9999 / 990))" ]
+		else
+			skip "no io weight file in $d"
+		fi
+	elif [ -e "$d/blkio.weight" ]; then
+		[ "$(cat "$d/blkio.weight")" -eq 300 ]
+	elif [ -e "$d/blkio.bfq.weight" ]; then
+		[ "$(head -1 "$d/blkio.bfq.weight")" -eq 300 ]
+	else
+		skip "no blkio weight file in $d"
+	fi
+	rt delete --force cg-blkio
+}
+
+@test "a memory hog above the limit is OOM-killed, the container goes on" {
+	make_bundle
+	# memory+swap = memory: nothing to swap to, whatever the host has.
+	update_config '.linux.resources.memory = {limit: 33554432, swap: 33554432}'
+	set_args sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1; echo "dd=$?" >/tmp/dd; '"$STOPPABLE"
+	run_detached cg-oom
+	wait_for_file "$BUNDLE/rootfs/tmp/dd"
+	# 128+9: SIGKILL from the OOM killer.
+	[ "$(cat "$BUNDLE/rootfs/tmp/dd")" == dd=137 ]
+	[ "$(container_status cg-oom)" == running ]
+	if cg_v2; then
+		[ "$(cg_key "$(cg_dir memory)/memory.events" oom_kill)" -ge 1 ]
+	else
+		[ "$(cg_key "$(cg_dir memory)/memory.oom_control" oom_kill)" -ge 1 ]
+	fi
+	rt delete --force cg-oom
+	assert_nothing_left cg-oom
+}
+
+@test "a fork loop stops at pids.max" {
+	make_bundle
+	update_config '.linux.resources.pids = {limit: 10}'
+	# A child shell forks sleeps until the kernel refuses (ash then exits);
+	# each success is counted by a builtin with a redirection (no fork).
+	# The init, the child shell and 8 sleeps fill the 10.
+	set_args sh -c 'sh -c "for i in \$(seq 30); do sleep 1000 & echo \$i >>/tmp/n; done" 2>/tmp/fork.err; : >/tmp/forked; exec sleep 1000'
+	run_detached cg-pids
+	wait_for_file "$BUNDLE/rootfs/tmp/forked"
+	[ "$(cg_read pids pids.max pids.max)" -eq 10 ]
+	[ "$(cg_read pids pids.current pids.current)" -le 10 ]
+	n=$(wc -l <"$BUNDLE/rootfs/tmp/n")
+	echo "forked $n sleeps" >&2
+	[ "$n" -ge 1 ] && [ "$n" -le 8 ]
+	grep -qiE "fork|resource temporarily unavailable" "$BUNDLE/rootfs/tmp/fork.err"
+	rt delete --force cg-pids
+	assert_nothing_left cg-pids
+}
+
+@test "devices: a denied device cannot be opened, an allowed one can" {
+	make_bundle
+	add_caps CAP_MKNOD
+	# Major 240 is reserved for local use: no driver, so an allowed node
+	# fails to open with ENXIO (the cgroup let it through to the driver
+	# lookup), a denied one with EPERM from the device cgroup.
+	update_config '.linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 240, minor: 0, access: "rw"}]'
+	set_args sh -c '
+		mknod /tmp/zero c 1 5 && head -c 4 /tmp/zero | wc -c >/tmp/zero.out
+		mknod /tmp/denied c 240 1 && cat /tmp/denied 2>/tmp/denied.err
+		mknod /tmp/allowed c 240 0 && cat /tmp/allowed 2>/tmp/allowed.err
+		touch /tmp/done; '"$STOPPABLE"
+	run_detached cg-dev
+	wait_for_file "$BUNDLE/rootfs/tmp/done"
+	[ "$(cat "$BUNDLE/rootfs/tmp/zero.out")" -eq 4 ]
+	grep -q "Operation not permitted" "$BUNDLE/rootfs/tmp/denied.err"
+	grep -q "No such device or address" "$BUNDLE/rootfs/tmp/allowed.err"
+	if ! cg_v2; then
+		grep -qx "c 240:0 rw" "$(cg_dir devices)/devices.list"
+		! grep -q "240:1" "$(cg_dir devices)/devices.list"
+	fi
+	rt delete --force cg-dev
+	assert_nothing_left cg-dev
+}
+
+@test "a resource the host cannot set fails create with the file named" {
+	make_bundle
+	set_args true
+	update_config '.linux.resources.cpu = {cpus: "999"}'
+	run --separate-stderr create_container cg-bad
+	[ "$status" -ne 0 ]
+	grep -q cpuset.cpus "$BATS_TEST_TMPDIR/cg-bad.err"
+	assert_nothing_left cg-bad
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# rt events: --stats (one sample), the stream of stats, OOM events.
+
+load cgroups_helpers
+
+@test "events --stats prints one sample in runc's layout" {
+	make_bundle
+	set_args sh -c 'while [ ! -e /tmp/stop ]; do i=0; while [ $i -lt 200 ]; do i=$((i+1)); done; sleep 0.05; done'
+	update_config '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 50}'
+	run_detached ev-stats
+	sleep 0.3
+	run --separate-stderr rt events --stats ev-stats
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	echo "$output" | jq -e '.type == "stats" and .id == "ev-stats"'
+	echo "$output" | jq -e '.data.cpu.usage.total > 0 and (.data.cpu.usage | has("kernel") and has("user"))'
+	echo "$output" | jq -e '.data.memory.usage.usage > 0 and .data.memory.usage.limit == 67108864 and (.data.memory.raw | length > 0)'
+	echo "$output" | jq -e '.data.pids.current >= 1 and .data.pids.limit == 50'
+	echo "$output" | jq -e '(.data | has("blkio") and has("hugetlb")) and (.data.memory.usage | has("failcnt"))'
+	rt delete --force ev-stats
+	assert_nothing_left ev-stats
+}
+
+@test "events streams stats every interval and ends when the container stops" {
+	make_bundle
+	set_args sh -c "$STOPPABLE"
+	run_detached ev-stream
+	rt events --interval 200ms ev-stream >"$BATS_TEST_TMPDIR/events.out" 2>"$BATS_TEST_TMPDIR/events.err" &
+	evpid=$!
+	remember_pid "$evpid"
+	sleep 1.5
+	touch "$BUNDLE/rootfs/tmp/stop"
+	# events exits on its own once the container is gone.
+	for i in $(seq 60); do
+		kill -0 "$evpid" 2>/dev/null || break
+		sleep 0.05
+	done
+	! kill -0 "$evpid" 2>/dev/null
+	wait "$evpid"
+	n=$(jq -s '[.[] | select(.type == "stats" and .id == "ev-stream" and .data.pids.current >= 1)] | length' "$BATS_TEST_TMPDIR/events.out")
+	echo "$n samples" >&2
+	[ "$n" -ge 3 ] && [ "$n" -le 9 ]
+	rt delete ev-stream
+}
+
+@test "an OOM kill shows as an oom event" {
+	make_bundle
+	update_config '.linux.resources.memory = {limit: 33554432, swap: 33554432}'
+	set_args sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=64M count=1; echo "dd=$?" >/tmp/dd; '"$STOPPABLE"
+	run_detached ev-oom
+	rt events --interval 10s ev-oom >"$BATS_TEST_TMPDIR/events.out" 2>"$BATS_TEST_TMPDIR/events.err" &
+	evpid=$!
+	remember_pid "$evpid"
+	sleep 0.5
+	touch "$BUNDLE/rootfs/tmp/go"
+	wait_for_file "$BUNDLE/rootfs/tmp/dd"
+	[ "$(cat "$BUNDLE/rootfs/tmp/dd")" == dd=137 ]
+	for i in $(seq 40); do
+		grep -q '"oom"' "$BATS_TEST_TMPDIR/events.out" && break
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/events.out" "$BATS_TEST_TMPDIR/events.err" >&2
+	jq -e -s 'map(select(.type == "oom")) | length >= 1 and all(.id == "ev-oom" and (has("data") | not))' "$BATS_TEST_TMPDIR/events.out"
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait "$evpid"
+	rt delete ev-oom
+}
+
+@test "an OOM kill of the init is reported before events ends" {
+	make_bundle
+	update_config '.linux.resources.memory = {limit: 33554432, swap: 33554432}'
+	set_args sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exec dd if=/dev/zero of=/dev/null bs=64M count=1'
+	run_detached ev-oom-init
+	rt events ev-oom-init >"$BATS_TEST_TMPDIR/events.out" 2>"$BATS_TEST_TMPDIR/events.err" &
+	evpid=$!
+	remember_pid "$evpid"
+	sleep 0.5
+	touch "$BUNDLE/rootfs/tmp/go"
+	wait_for_status ev-oom-init stopped
+	for i in $(seq 60); do
+		kill -0 "$evpid" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$evpid"
+	grep -q '{"type":"oom","id":"ev-oom-init"}' "$BATS_TEST_TMPDIR/events.out"
+	rt delete ev-oom-init
+}
+
+@test "events refuses a stopped or unknown container and a bad interval" {
+	requires_rt
+	make_bundle
+	set_args true
+	run_detached ev-stopped
+	wait_for_status ev-stopped stopped
+	run --separate-stderr rt events --stats ev-stopped
+	assert_one_error_line
+	[[ "$stderr" == *"not running"* ]]
+	run --separate-stderr rt events ev-stopped
+	assert_one_error_line
+	run --separate-stderr rt events --stats nonexistent
+	assert_one_error_line
+	run --separate-stderr rt events --interval 0s ev-stopped
+	assert_one_error_line
+	[[ "$stderr" == *interval* ]]
+	rt delete ev-stopped
+}
