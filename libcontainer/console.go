@@ -122,8 +122,14 @@ func ProxyConsole(master int) (func(), error) {
 			return nil, fmt.Errorf("set terminal raw: %w", err)
 		}
 		restore = func() { cur.Reset() }
+		// The pty translates \n itself: without this the caller sees \r\r\n.
+		if err := console.ClearONLCR(uintptr(master)); err != nil {
+			restore()
+			return nil, fmt.Errorf("console: %w", err)
+		}
 		resize := func() {
-			if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+			// A 0x0 terminal (script(1) without a size) keeps consoleSize.
+			if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil && ws.Row > 0 && ws.Col > 0 {
 				unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, ws)
 			}
 		}

@@ -121,6 +121,15 @@ func Create(o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("exec fifo: %w", err)
 	}
 	defer fifo.Close()
+	resultPath := filepath.Join(dir, resultFifoName)
+	if err := unix.Mkfifo(resultPath, 0o600); err != nil {
+		return nil, fmt.Errorf("exec result fifo: %w", err)
+	}
+	result, err := os.OpenFile(resultPath, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("exec result fifo: %w", err)
+	}
+	defer result.Close()
 
 	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
 	if err != nil {
@@ -140,12 +149,12 @@ func Create(o CreateOpts) (c *Container, err error) {
 	cfg := &initConfig{
 		CgroupPaths: st.CgroupPaths,
 		ID:          o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
-		PreserveFds: o.PreserveFds, ExecFifoFd: 3 + o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
+		PreserveFds: o.PreserveFds, ExecFifoFd: 3 + o.PreserveFds, ExecResultFd: 4 + o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
 	}
 	p, err := startChild(startOpts{
 		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserveFds: o.PreserveFds,
-		extra:       []*os.File{fifo},
+		extra:       []*os.File{fifo, result},
 		bootstrap:   buildBootstrap(spec),
 		spec:        spec,
 		log:         o.Log,

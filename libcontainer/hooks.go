@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -90,6 +91,11 @@ func runHook(h specs.Hook, state []byte) error {
 		cmd.Env = []string{}
 	}
 	cmd.Stdin = bytes.NewReader(state)
+	// A timeout ends the hook's whole process group, and output still held
+	// open by a child it left does not keep us waiting.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

@@ -175,23 +175,29 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 			}
 		}
 		unix.Close(fifoFd)
-		st := &specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateRunning,
+		st := &specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated,
 			Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
 		if err := runHooks(cfg.Spec, hookStartContainer, st, nil); err != nil {
-			fmt.Fprintln(os.Stderr, "rt:", err)
-			os.Exit(1)
+			startFailed(cfg.ExecResultFd, err, 1)
 		}
 	}
 	if err := unix.Exec(path, proc.Args, proc.Env); err != nil {
 		err = fmt.Errorf("exec %q: %w", proc.Args[0], err)
 		if fifoFd >= 0 {
-			// The parent is gone; the container's stderr is all there is.
-			fmt.Fprintln(os.Stderr, "rt:", err)
-			os.Exit(127)
+			startFailed(cfg.ExecResultFd, err, 127)
 		}
 		return err
 	}
 	return nil
+}
+
+// startFailed reports a failure after rt start to it through the exec
+// result fifo (rt start reads it until the execve closes it) and exits.
+func startFailed(resultFd int, err error, code int) {
+	if resultFd < 0 || writeAll(resultFd, []byte(err.Error())) != nil {
+		fmt.Fprintln(os.Stderr, "rt:", err)
+	}
+	os.Exit(code)
 }
 
 // sendSeccompFd hands the notify fd to the parent, which passes it on to

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -51,7 +52,15 @@ func (c *Container) Start() error {
 	if c.State.Status != specs.StateCreated {
 		return fmt.Errorf("cannot start a container that is %s", c.State.Status)
 	}
-	fifoPath := filepath.Join(stateDir(c.Root, c.State.ID), fifoName)
+	dir := stateDir(c.Root, c.State.ID)
+	// Open the result fifo first: the init holds its only writer, closed
+	// by the workload's execve (EOF) or after it wrote why it failed.
+	result, err := os.OpenFile(filepath.Join(dir, resultFifoName), os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	defer result.Close()
+	fifoPath := filepath.Join(dir, fifoName)
 	f, err := os.OpenFile(fifoPath, os.O_WRONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return fmt.Errorf("start: container init is gone: %w", err)
@@ -63,6 +72,14 @@ func (c *Container) Start() error {
 	}
 	if err := os.Remove(fifoPath); err != nil {
 		return fmt.Errorf("start: %w", err)
+	}
+	msg, err := io.ReadAll(result)
+	os.Remove(filepath.Join(dir, resultFifoName))
+	if err != nil {
+		return fmt.Errorf("start: read exec result: %w", err)
+	}
+	if len(msg) > 0 {
+		return fmt.Errorf("start: %s", msg)
 	}
 	c.State.Status = specs.StateRunning
 	s := c.State.State

@@ -19,6 +19,8 @@ import (
 const (
 	stateFile = "state.json"
 	fifoName  = "exec.fifo"
+	// resultFifoName carries what became of the start: see Start.
+	resultFifoName = "exec.result"
 )
 
 // Status values beyond the OCI ones.

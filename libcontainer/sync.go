@@ -63,6 +63,9 @@ type initConfig struct {
 	PreserveFds int         `json:"preserveFds,omitempty"`
 	// ExecFifoFd is the fd (in the init) of the exec fifo, opened O_RDWR.
 	ExecFifoFd int `json:"execFifoFd,omitempty"`
+	// ExecResultFd is the write side of the exec result fifo: empty at its
+	// close-on-exec EOF means the workload was exec'd, text is an error.
+	ExecResultFd int `json:"execResultFd,omitempty"`
 	// Exec is set when the process joins a running container (rt exec);
 	// Process then replaces spec.Process, and RootFd (>= 0 with
 	// --no-pivot) is the container's root to chroot into.
