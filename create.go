@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"strconv"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-runtime/rt/libcontainer"
@@ -45,7 +48,22 @@ func createOpts(c *cli.Context, id, bundle string, detach bool) libcontainer.Cre
 		NoPivot:       c.Bool("no-pivot"),
 		NoNewKeyring:  c.Bool("no-new-keyring"),
 		PreserveFds:   c.Int("preserve-fds"),
+		ListenFds:     listenFds(),
+		NotifySocket:  os.Getenv("NOTIFY_SOCKET"),
 		Detach:        detach,
 		Log:           logger,
 	}
+}
+
+// listenFds is how many fds systemd socket activation handed rt: LISTEN_FDS,
+// when LISTEN_PID names this process.
+func listenFds() int {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return 0
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }

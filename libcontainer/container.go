@@ -30,6 +30,11 @@ type CreateOpts struct {
 	NoPivot       bool
 	NoNewKeyring  bool
 	PreserveFds   int
+	// NotifySocket is NOTIFY_SOCKET of rt's caller: see notify.go.
+	NotifySocket string
+	// ListenFds is LISTEN_FDS of systemd socket activation: fds 3.. go to
+	// the container and its LISTEN_FDS/LISTEN_PID are set to match.
+	ListenFds int
 	// Detach: nobody will proxy a terminal; one needs a console socket.
 	Detach bool
 	Log    *slog.Logger
@@ -72,6 +77,15 @@ func Create(o CreateOpts) (c *Container, err error) {
 	if err := Validate(spec); err != nil {
 		return nil, err
 	}
+	if o.ListenFds > 0 {
+		if o.ListenFds > o.PreserveFds {
+			o.PreserveFds = o.ListenFds
+		}
+		spec.Process.Env = append(spec.Process.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFds))
+		if n, ok := findNamespace(spec, specs.PIDNamespace); ok && n.Path == "" {
+			spec.Process.Env = append(spec.Process.Env, "LISTEN_PID=1")
+		}
+	}
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		rootfs = filepath.Join(bundle, rootfs)
@@ -110,6 +124,11 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	defer lock.Close()
 
+	if o.NotifySocket != "" {
+		if err := setupNotify(dir, spec); err != nil {
+			return nil, err
+		}
+	}
 	fifoPath := filepath.Join(dir, fifoName)
 	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
 		return nil, fmt.Errorf("exec fifo: %w", err)
@@ -143,7 +162,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 			Bundle: bundle, Annotations: spec.Annotations,
 		},
 		Rootfs: rootfs, Created: time.Now().UTC(), Owner: ownerName(),
-		NoPivot: o.NoPivot, Spec: spec,
+		NoPivot: o.NoPivot, Spec: spec, NotifySocket: o.NotifySocket,
 	}
 	st.CgroupPaths = cg.Paths()
 	cfg := &initConfig{

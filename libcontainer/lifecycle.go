@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -60,6 +61,13 @@ func (c *Container) Start() error {
 		return fmt.Errorf("start: %w", err)
 	}
 	defer result.Close()
+	var notify *net.UnixConn
+	if c.State.NotifySocket != "" {
+		if notify, err = listenNotify(dir); err != nil {
+			return err
+		}
+		defer notify.Close()
+	}
 	fifoPath := filepath.Join(dir, fifoName)
 	f, err := os.OpenFile(fifoPath, os.O_WRONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
@@ -80,6 +88,11 @@ func (c *Container) Start() error {
 	}
 	if len(msg) > 0 {
 		return fmt.Errorf("start: %s", msg)
+	}
+	if notify != nil {
+		if err := forwardNotify(notify, c.State.NotifySocket, c.State.initAlive); err != nil {
+			return err
+		}
 	}
 	c.State.Status = specs.StateRunning
 	s := c.State.State

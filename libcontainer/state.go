@@ -40,6 +40,8 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	Spec        *specs.Spec       `json:"spec"`
 	Stopped     bool              `json:"stopped,omitempty"`
+	// NotifySocket is the caller's NOTIFY_SOCKET that rt start forwards to.
+	NotifySocket string `json:"notifySocket,omitempty"`
 }
 
 var idRegexp = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)

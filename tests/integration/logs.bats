@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# Global flags: --root, --log, --log-format, --debug, --version.
+
+load helpers
+
+@test "--version" {
+	run "$RT" --version
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"version "* ]]
+	# The runtime-spec version it implements, as runc prints it.
+	[[ "$output" =~ (^|$'\n')spec:\ [0-9]+\.[0-9]+\.[0-9]+ ]]
+}
+
+@test "--root keeps state under the given directory only" {
+	make_bundle
+	set_args sleep 100
+	create_container l-root
+	[ -d "$RT_ROOT/l-root" ]
+	mkdir -p "$BATS_TEST_TMPDIR/other-root"
+	run "$RT" --root "$BATS_TEST_TMPDIR/other-root" list -q
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run "$RT" --root "$BATS_TEST_TMPDIR/other-root" state l-root
+	[ "$status" -ne 0 ]
+	rt delete --force l-root
+	assert_nothing_left l-root
+}
+
+@test "--root that does not exist yet is created by create" {
+	make_bundle
+	set_args sleep 100
+	RT_ROOT="$BATS_TEST_TMPDIR/new/root"
+	create_container l-newroot
+	[ -d "$BATS_TEST_TMPDIR/new/root/l-newroot" ]
+	rt delete --force l-newroot
+	assert_nothing_left l-newroot
+}
+
+@test "--log-format json: an error that ends a command is a level:error line" {
+	run --separate-stderr rt --log "$BATS_TEST_TMPDIR/log.json" --log-format json state l-missing
+	[ "$status" -ne 0 ]
+	[ -s "$BATS_TEST_TMPDIR/log.json" ]
+	# Every line is one JSON object with level, msg and time.
+	while read -r line; do
+		echo "$line" | jq -e 'type == "object" and has("level") and has("msg") and has("time")'
+	done <"$BATS_TEST_TMPDIR/log.json"
+	jq -e -s 'map(select(.level == "error" and (.msg | length > 0))) | length == 1' "$BATS_TEST_TMPDIR/log.json"
+}
+
+@test "--log-format text: the error is a level=error line" {
+	run rt --log "$BATS_TEST_TMPDIR/log.txt" --log-format text state l-missing
+	[ "$status" -ne 0 ]
+	grep -E 'level=error .*msg=' "$BATS_TEST_TMPDIR/log.txt"
+	grep -E 'time="?[0-9]{4}-' "$BATS_TEST_TMPDIR/log.txt"
+}
+
+@test "--log defaults to the text format" {
+	run rt --log "$BATS_TEST_TMPDIR/log.txt" state l-missing
+	[ "$status" -ne 0 ]
+	grep -q 'level=error' "$BATS_TEST_TMPDIR/log.txt"
+}
+
+@test "--log appends to an existing file" {
+	echo '{"level":"info","msg":"already here","time":"2000-01-01T00:00:00Z"}' >"$BATS_TEST_TMPDIR/log.json"
+	run rt --log "$BATS_TEST_TMPDIR/log.json" --log-format json state l-missing
+	[ "$status" -ne 0 ]
+	head -n 1 "$BATS_TEST_TMPDIR/log.json" | grep -q 'already here'
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/log.json")" -ge 2 ]
+}
+
+@test "a failing container create is logged as an error in JSON" {
+	make_bundle
+	set_args nope
+	run rt --log "$BATS_TEST_TMPDIR/log.json" --log-format json run --bundle "$BUNDLE" l-fail
+	[ "$status" -ne 0 ]
+	jq -e -s 'map(select(.level == "error" and (.msg | test("nope")))) | length >= 1' "$BATS_TEST_TMPDIR/log.json"
+	assert_nothing_left l-fail
+}
+
+@test "a successful run logs no error" {
+	make_bundle
+	set_args true
+	run rt --log "$BATS_TEST_TMPDIR/log.json" --log-format json run --bundle "$BUNDLE" l-ok
+	[ "$status" -eq 0 ]
+	if [ -s "$BATS_TEST_TMPDIR/log.json" ]; then
+		jq -e -s 'map(select(.level == "error")) | length == 0' "$BATS_TEST_TMPDIR/log.json"
+	fi
+	assert_nothing_left l-ok
+}
+
+@test "--debug writes debug lines to the log, without it there are none" {
+	make_bundle
+	set_args true
+	run rt --debug --log "$BATS_TEST_TMPDIR/debug.json" --log-format json run --bundle "$BUNDLE" l-debug
+	[ "$status" -eq 0 ]
+	jq -e -s 'map(select(.level == "debug")) | length >= 1' "$BATS_TEST_TMPDIR/debug.json"
+	assert_nothing_left l-debug
+
+	run rt --log "$BATS_TEST_TMPDIR/nodebug.json" --log-format json run --bundle "$BUNDLE" l-nodebug
+	[ "$status" -eq 0 ]
+	if [ -s "$BATS_TEST_TMPDIR/nodebug.json" ]; then
+		jq -e -s 'map(select(.level == "debug")) | length == 0' "$BATS_TEST_TMPDIR/nodebug.json"
+	fi
+	assert_nothing_left l-nodebug
+}
+
+@test "--log-format of an unknown format fails" {
+	run rt --log-format xml list
+	[ "$status" -ne 0 ]
+}
+
+@test "without --log the error goes to stderr, the output stays clean" {
+	run --separate-stderr rt state l-missing
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	[ -n "$stderr" ]
+}
