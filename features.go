@@ -48,8 +48,8 @@ var (
 	hasRdmaCgroup  = true  // rdma.max in cgroups/fs and cgroups/fs2
 	hasSystemd     = false // --systemd-cgroup is refused
 	hasSeccomp     = true  // seccomp/, libseccomp linked in
-	hasAppArmor    = false // process.apparmorProfile is not applied yet
-	hasSELinux     = false // process.selinuxLabel / mountLabel not applied yet
+	hasAppArmor    = true  // process.apparmorProfile (libcontainer/lsm)
+	hasSELinux     = true  // process.selinuxLabel and linux.mountLabel (libcontainer/lsm)
 	hasIDMapMounts = false // "idmap" mount options are refused (libcontainer/mountopts.go)
 	hasNetDevices  = false // linux.netDevices is not implemented
 	hasIntelRdt    = false // linux.intelRdt is not implemented

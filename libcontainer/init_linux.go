@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/lsm"
 )
 
 // Init is `rt init`: the process that the nsenter stage left inside the
@@ -138,6 +140,15 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	}
 	path, err := lookPath(proc.Args[0], proc.Env)
 	if err != nil {
+		return err
+	}
+	// LSM exec labels are per thread and take effect at execve; they are
+	// written while still root (the attr files are ours until setuid) and
+	// before no_new_privileges, which limits AppArmor transitions.
+	if err := lsm.ApplyAppArmor(proc.ApparmorProfile); err != nil {
+		return err
+	}
+	if err := lsm.ApplySELinuxExecLabel(proc.SelinuxLabel); err != nil {
 		return err
 	}
 	sc := &seccompFilter{profile: cfg.Spec.Linux.Seccomp, notifyFd: -1}

@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
+	"github.com/rt-runtime/rt/libcontainer/lsm"
 	"golang.org/x/sys/unix"
 )
 
@@ -140,6 +141,10 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 	}
 	flags := opts.flags &^ (unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
 	data := strings.Join(opts.data, ",")
+	switch m.Type {
+	case "tmpfs", "mqueue", "devpts":
+		data = lsm.FormatMountLabel(data, cfg.Spec.Linux.MountLabel)
+	}
 	if err := unix.Mount(src, fdPath(target), m.Type, flags, data); err != nil {
 		if m.Type == "sysfs" && errors.Is(err, unix.EPERM) {
 			// No new net namespace in a user namespace: sysfs cannot be

@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
+	"github.com/rt-runtime/rt/libcontainer/lsm"
 	"github.com/rt-runtime/rt/seccomp"
 )
 
@@ -25,6 +26,9 @@ func validateHooksAndSecurity(s *specs.Spec) error {
 		if sc.ListenerPath == "" && usesNotify(sc) {
 			return errors.New("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath")
 		}
+	}
+	if err := lsm.CheckAppArmor(s.Process.ApparmorProfile); err != nil {
+		return fmt.Errorf("process.apparmorProfile: %w", err)
 	}
 	if c := s.Process.Capabilities; c != nil {
 		if _, _, err := capabilities.New(c); err != nil {
