@@ -45,11 +45,13 @@ func appArmorEnabledAt(param, fsDir string) bool {
 	if err != nil || !strings.HasPrefix(string(b), "Y") {
 		return false
 	}
+	// The profile directory is on securityfs, or on apparmorfs where the
+	// kernel mounts its own there.
 	var st unix.Statfs_t
 	if err := unix.Statfs(fsDir, &st); err != nil {
 		return false
 	}
-	return st.Type == unix.SECURITYFS_MAGIC
+	return st.Type == unix.SECURITYFS_MAGIC || st.Type == unix.AAFS_MAGIC
 }
 
 // CheckAppArmor is the up-front check of process.apparmorProfile: a
@@ -72,9 +74,9 @@ func ApplyAppArmor(profile string) error {
 	if profile == "" {
 		return nil
 	}
-	if err := checkAppArmor(profile, AppArmorEnabled()); err != nil {
-		return err
-	}
+	// No AppArmorEnabled() here: the caller checked it on the host side
+	// (CheckAppArmor); inside the container /sys/kernel/security is not
+	// mounted. A kernel without AppArmor refuses the write below anyway.
 	// attr/apparmor/exec is the LSM-specific file (Linux 5.8+), which
 	// stays right when AppArmor is stacked with another LSM; attr/exec
 	// is the older shared one.

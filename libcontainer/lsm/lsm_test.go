@@ -75,9 +75,12 @@ func TestApplyAppArmorHere(t *testing.T) {
 	if AppArmorEnabled() {
 		t.Skip("AppArmor is enabled on this host; the VM suite tests the real transition")
 	}
-	err := ApplyAppArmor("x")
-	if err == nil || !strings.Contains(err.Error(), "AppArmor is not enabled") {
-		t.Errorf("profile without AppArmor: got %v", err)
+	// The up-front check refuses it; the apply itself fails at the kernel.
+	if err := CheckAppArmor("x"); err == nil || !strings.Contains(err.Error(), "AppArmor is not enabled") {
+		t.Errorf("check without AppArmor: got %v", err)
+	}
+	if err := ApplyAppArmor("x"); err == nil || !strings.Contains(err.Error(), `apply apparmor profile "x"`) {
+		t.Errorf("apply without AppArmor: got %v", err)
 	}
 }
 
