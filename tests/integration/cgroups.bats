@@ -141,3 +141,24 @@ load cgroups_helpers
 	grep -q cpuset.cpus "$BATS_TEST_TMPDIR/cg-bad.err"
 	assert_nothing_left cg-bad
 }
+
+@test "a container with a 6 MiB memory limit starts and runs (rt's own setup fits in it)" {
+	make_bundle
+	set_args sh -c 'echo started; cat /proc/self/cgroup >/dev/null; echo done'
+	update_config '.linux.resources.memory = {limit: 6291456}'
+	run rt run --bundle "$BUNDLE" cg-6m
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = started ]
+	[ "${lines[1]}" = done ]
+	# And an exec into such a container fits as well.
+	set_args sh -c "$STOPPABLE"
+	create_container cg-6m-exec
+	rt start cg-6m-exec
+	run rt exec cg-6m-exec sh -c 'echo exec-ok'
+	[ "$status" -eq 0 ]
+	[ "$output" = exec-ok ]
+	rt delete --force cg-6m-exec
+	assert_cgroup_gone
+	assert_nothing_left cg-6m-exec
+}
