@@ -48,7 +48,7 @@ integration: rt test-deps
 VM_BATS := $(sort $(wildcard tests/integration/cgroups.bats tests/integration/update.bats \
 	tests/integration/pause.bats tests/integration/events.bats tests/integration/apparmor*.bats))
 vm-test: rt
-	tests/vm/run.sh --cgroup v2 --lsm apparmor -- tests/vm/selftest.bats $(VM_BATS)
+	tests/vm/run.sh --cgroup v2 --lsm apparmor --timeout 1800 -- tests/vm/selftest.bats $(VM_BATS)
 
 # containerd (ctr and CRI), Podman and Docker driving ./rt: see tests/e2e/run.sh.
 e2e: rt
