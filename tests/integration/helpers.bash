@@ -229,10 +229,16 @@ pid_alive() {
 	[[ -n "$state" && "$state" != Z && "$state" != X ]]
 }
 
-# wait_for_status ID STATUS: poll up to ~5 s.
+# poll_count: how many 50 ms polls a wait allows: ~5 s, ~20 s in the VM
+# guest, which runs under software emulation.
+poll_count() {
+	if [[ -n "${RT_VM:-}" ]]; then echo 400; else echo 100; fi
+}
+
+# wait_for_status ID STATUS: poll up to ~5 s (~20 s in the VM).
 wait_for_status() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq "$(poll_count)"); do
 		[[ "$(container_status "$1" 2>/dev/null)" == "$2" ]] && return 0
 		sleep 0.05
 	done
@@ -243,7 +249,7 @@ wait_for_status() {
 # wait_for_file FILE: poll up to ~5 s for FILE to exist.
 wait_for_file() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq "$(poll_count)"); do
 		[[ -e "$1" ]] && return 0
 		sleep 0.05
 	done
