@@ -292,13 +292,31 @@ func writePidFile(path string, pid int) error {
 }
 
 func destroyCgroup(cg cgroups.Manager, log *slog.Logger) {
-	// Processes leave the cgroup a moment after they die.
+	// Processes leave the cgroup a moment after they die. One that is
+	// still running after a grace period belongs to another container
+	// sharing the cgroup (a pod): the cgroup stays for the last one out.
 	var err error
 	for i := 0; i < 100; i++ {
 		if err = cg.Destroy(); err == nil {
 			return
 		}
+		if i >= 5 {
+			if pids, perr := cg.Pids(); perr == nil && anyRunning(pids) {
+				log.Debug("cgroup still in use by other processes, left in place", "pids", len(pids))
+				return
+			}
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	log.Warn("remove cgroup", "error", err)
+}
+
+// anyRunning says whether one of pids is a live (not zombie) process.
+func anyRunning(pids []int) bool {
+	for _, pid := range pids {
+		if _, zombie, err := processStartTime(pid); err == nil && !zombie {
+			return true
+		}
+	}
+	return false
 }

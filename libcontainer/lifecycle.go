@@ -193,10 +193,14 @@ func (c *Container) kill() error {
 func (c *Container) destroy() error {
 	cg, err := cgroups.Load(c.State.CgroupPaths)
 	if err == nil {
-		if pids, _ := cg.Pids(); len(pids) > 0 {
-			cg.Thaw()
-			for _, pid := range pids {
-				unix.Kill(pid, unix.SIGKILL)
+		// Without a pid namespace of its own, the container's processes
+		// outlive its init: they are the ones left in its cgroup.
+		if n, ok := findNamespace(c.State.Spec, specs.PIDNamespace); !ok || n.Path != "" {
+			if pids, _ := cg.Pids(); len(pids) > 0 {
+				cg.Thaw()
+				for _, pid := range pids {
+					unix.Kill(pid, unix.SIGKILL)
+				}
 			}
 		}
 		destroyCgroup(cg, c.log)

@@ -162,3 +162,31 @@ load cgroups_helpers
 	assert_cgroup_gone
 	assert_nothing_left cg-6m-exec
 }
+
+@test "two containers share one cgroup (a pod): both join it, the second delete removes it" {
+	make_bundle "$BATS_TEST_TMPDIR/a"
+	set_args -b "$BATS_TEST_TMPDIR/a" sh -c "$STOPPABLE"
+	cg=$(config_cgroup "$BATS_TEST_TMPDIR/a")
+	update_config -b "$BATS_TEST_TMPDIR/a" '.linux.resources.pids = {limit: 40}'
+	make_bundle "$BATS_TEST_TMPDIR/b"
+	set_args -b "$BATS_TEST_TMPDIR/b" sh -c "$STOPPABLE"
+	update_config -b "$BATS_TEST_TMPDIR/b" '.linux.cgroupsPath = $cg' --arg cg "$cg"
+	run_detached pod-a "$BATS_TEST_TMPDIR/a"
+	run_detached pod-b "$BATS_TEST_TMPDIR/b"
+	pa=$(container_pid pod-a)
+	pb=$(container_pid pod-b)
+	dir=$(cg_dir pids "$BATS_TEST_TMPDIR/a")
+	grep -qx "$pa" "$dir/cgroup.procs"
+	grep -qx "$pb" "$dir/cgroup.procs"
+	[ "$(cat "$dir/pids.max")" -eq 40 ]
+	rt ps --format json pod-a | jq -e --argjson a "$pa" --argjson b "$pb" 'index($a) != null and index($b) != null'
+	# The first delete leaves the cgroup to the other member.
+	rt delete --force pod-a
+	[ -d "$dir" ]
+	grep -qx "$pb" "$dir/cgroup.procs"
+	[ "$(container_status pod-b)" = running ]
+	rt delete --force pod-b
+	assert_cgroup_gone "$BATS_TEST_TMPDIR/a"
+	assert_nothing_left pod-a "$BATS_TEST_TMPDIR/a"
+	assert_nothing_left pod-b "$BATS_TEST_TMPDIR/b"
+}
