@@ -151,8 +151,8 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 			pc.Bounding = append(pc.Bounding, name)
 			pc.Effective = append(pc.Effective, name)
 			pc.Permitted = append(pc.Permitted, name)
-			pc.Ambient = append(pc.Ambient, name)
-			pc.Inheritable = append(pc.Inheritable, name)
+			// Not inheritable or ambient: those would pass the cap on
+			// through execve (the CVE-2022-29162 class).
 		}
 	}
 	if c.Bool("no-new-privs") {

@@ -172,8 +172,15 @@ func archSupported(a libseccomp.ScmpArch) bool {
 	defer archProbeMu.Unlock()
 	ok, done := archProbed[a]
 	if !done {
-		_, err := libseccomp.GetSyscallFromNameByArch("read", a)
-		ok = err == nil
+		// Naming a syscall is not enough: libseccomp refuses to add an
+		// arch of the other endianness to a filter, so probe that.
+		ok = false
+		if _, err := libseccomp.GetSyscallFromNameByArch("read", a); err == nil {
+			if f, err := libseccomp.NewFilter(libseccomp.ActAllow); err == nil {
+				ok = f.AddArch(a) == nil
+				f.Release()
+			}
+		}
 		archProbed[a] = ok
 	}
 	return ok
@@ -276,8 +283,9 @@ func checkAction(a specs.LinuxSeccompAction, errnoRet *uint) error {
 		if !takesErrno(a) {
 			return fmt.Errorf("errnoRet is only valid with %s or %s, not %q", specs.ActErrno, specs.ActTrace, a)
 		}
-		if *errnoRet > 0xffff {
-			return fmt.Errorf("errnoRet %d does not fit in 16 bits", *errnoRet)
+		// An errno is 1..4095 to the kernel; libseccomp takes up to 4094.
+		if *errnoRet > 4094 {
+			return fmt.Errorf("errnoRet %d is not an errno libseccomp accepts (at most 4094)", *errnoRet)
 		}
 	}
 	return nil

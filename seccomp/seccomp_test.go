@@ -86,7 +86,7 @@ func TestValidate(t *testing.T) {
 		{"syscall errnoRet with kill", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{getcwdRule(specs.ActKill, uintp(1))}},
 			`linux.seccomp.syscalls[0].action: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not "SCMP_ACT_KILL"`},
 		{"errnoRet too big", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{getcwdRule(specs.ActErrno, uintp(1<<16))}},
-			`linux.seccomp.syscalls[0].action: errnoRet 65536 does not fit in 16 bits`},
+			`linux.seccomp.syscalls[0].action: errnoRet 65536 is not an errno libseccomp accepts (at most 4094)`},
 		{"operator", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{ok, getcwdRule(specs.ActErrno, nil, arg(0, specs.OpEqualTo, 1, 0), arg(1, "SCMP_CMP_FOO", 1, 0))}},
 			`linux.seccomp.syscalls[1].args[1].op: unknown operator "SCMP_CMP_FOO"`},
 		{"arg index", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{getcwdRule(specs.ActErrno, nil, arg(6, specs.OpEqualTo, 1, 0))}},

@@ -1,0 +1,161 @@
+package capabilities
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// linuxCaps is the kernel's list (include/uapi/linux/capability.h), in
+// number order, written out here independently of capNames so the fuzz
+// target checks the table instead of comparing it with itself.
+var linuxCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
+	"CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+	"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+}
+
+func linuxCapNumber(name string) (int, bool) {
+	for n, c := range linuxCaps {
+		if c == name {
+			return n, true
+		}
+	}
+	return -1, false
+}
+
+// splitNames turns one fuzz string into a set's names: comma-separated,
+// kept byte for byte (no trimming, so " CAP_KILL" stays a wrong name).
+func splitNames(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// FuzzNew gives newCaps five random sets and a random cap_last_cap. It must
+// not panic; it must accept exactly the names the kernel defines (an error
+// names the first bad one, with its field and index); the resulting bit
+// sets hold exactly the accepted names the "kernel" has, and each name it
+// lacks is warned about once.
+func FuzzNew(f *testing.F) {
+	f.Add("CAP_CHOWN,CAP_KILL", "CAP_CHOWN", "CAP_CHOWN", "", "", uint8(40))
+	f.Add("CAP_AUDIT_WRITE,CAP_KILL,CAP_NET_BIND_SERVICE", "CAP_KILL", "CAP_KILL", "CAP_KILL", "CAP_KILL", uint8(40))
+	f.Add("CAP_CHECKPOINT_RESTORE,CAP_BPF", "CAP_PERFMON", "CAP_BPF", "", "CAP_CHECKPOINT_RESTORE", uint8(37))
+	f.Add("cap_chown", "", "", "", "", uint8(40))
+	f.Add("CAP_KILL ", "CAP_FOO", "", "", "", uint8(40))
+	f.Add("", "", "", "", "CAP_SYS_ADMIN,,CAP_SYS_ADMIN", uint8(0))
+	f.Add("CAP_ALL", "", "", "", "", uint8(63))
+	f.Fuzz(func(t *testing.T, bnd, eff, prm, inh, amb string, last uint8) {
+		lastCap := int(last % 64)
+		c := &specs.LinuxCapabilities{
+			Bounding: splitNames(bnd), Effective: splitNames(eff), Permitted: splitNames(prm),
+			Inheritable: splitNames(inh), Ambient: splitNames(amb),
+		}
+		sets := []struct {
+			field string
+			names []string
+		}{
+			{"bounding", c.Bounding}, {"effective", c.Effective}, {"permitted", c.Permitted},
+			{"inheritable", c.Inheritable}, {"ambient", c.Ambient},
+		}
+		wantErr := ""
+		var want [5]set
+		wantWarn := map[string]bool{}
+	scan:
+		for i, s := range sets {
+			for j, name := range s.names {
+				n, ok := linuxCapNumber(name)
+				if Valid(name) != ok {
+					t.Fatalf("Valid(%q) = %v, the kernel's list says %v", name, Valid(name), ok)
+				}
+				if !ok {
+					wantErr = fmt.Sprintf("process.capabilities.%s[%d]: unknown capability %q", s.field, j, name)
+					break scan
+				}
+				if n > lastCap {
+					wantWarn[name] = true
+					continue
+				}
+				want[i] |= 1 << uint(n)
+			}
+		}
+
+		caps, warnings, err := newCaps(c, lastCap, &recorder{})
+		if wantErr != "" {
+			if err == nil || err.Error() != wantErr {
+				t.Fatalf("newCaps error = %v, want %q", err, wantErr)
+			}
+			if caps != nil || warnings != nil {
+				t.Fatalf("newCaps returned caps or warnings with an error: %+v %v", caps, warnings)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("newCaps refused only known names: %v", err)
+		}
+		got := [5]set{caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient}
+		if got != want {
+			t.Fatalf("sets = %#x, want %#x (last cap %d)", got, want, lastCap)
+		}
+		if len(warnings) != len(wantWarn) {
+			t.Fatalf("warnings = %q, want one each for %v", warnings, wantWarn)
+		}
+		for _, w := range warnings {
+			found := false
+			for name := range wantWarn {
+				found = found || strings.Contains(w, fmt.Sprintf("%q", name))
+			}
+			if !found {
+				t.Fatalf("warning %q names no skipped capability (%v)", w, wantWarn)
+			}
+		}
+		// DropBounding drops exactly what the kernel has outside bounding;
+		// Apply raises no ambient capability the kernel would refuse.
+		rec := caps.sys.(*recorder)
+		if err := caps.DropBounding(); err != nil {
+			t.Fatal(err)
+		}
+		if err := caps.Apply(); err != nil {
+			t.Fatal(err)
+		}
+		var dropped set
+		for _, call := range rec.calls {
+			var n int
+			if _, err := fmt.Sscanf(call, "drop %d", &n); err == nil {
+				dropped |= 1 << uint(n)
+			}
+			if _, err := fmt.Sscanf(call, "ambient raise %d", &n); err == nil && (!want[4].has(n) || !want[2].has(n) || !want[3].has(n)) {
+				t.Fatalf("raised ambient %d outside ambient∩permitted∩inheritable", n)
+			}
+		}
+		kernel := set(1<<uint(lastCap+1) - 1)
+		if lastCap == 63 {
+			kernel = ^set(0)
+		}
+		if dropped != kernel&^want[0] {
+			t.Fatalf("dropped %#x, want %#x (last cap %d)", dropped, kernel&^want[0], lastCap)
+		}
+	})
+}
+
+// TestKnownNamesMatchKernelList: the table and the kernel's list are the
+// same set, so FuzzNew's oracle and the code agree on what "known" means.
+func TestKnownNamesMatchKernelList(t *testing.T) {
+	if len(capNames) != len(linuxCaps) {
+		t.Fatalf("capNames has %d names, the kernel list %d", len(capNames), len(linuxCaps))
+	}
+	for n, name := range linuxCaps {
+		if got, ok := capNames[name]; !ok || got != n {
+			t.Errorf("capNames[%q] = %d, %v; want %d", name, got, ok, n)
+		}
+	}
+}
