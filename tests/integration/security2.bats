@@ -260,22 +260,3 @@ default_deny() {
 	[[ "$stderr" == *"/proc/self/fd"* ]]
 	assert_nothing_left sec2-deny-noopenat
 }
-
-@test "security2: seccomp default-deny: every syscall of the minimal list is needed" {
-	make_bundle
-	set_args sh -c 'echo ok'
-	local sc out rc
-	# The ones whose absence fails every run (epoll_pwait and rt_sigreturn
-	# are needed only when the Go runtime polls or takes a signal).
-	for sc in arch_prctl execve exit_group futex getdents64 mmap mprotect openat read sendmsg write; do
-		default_deny
-		update_config '.linux.seccomp.syscalls[0].names -= [$s]' --arg s "$sc"
-		# Not bats' run: a 127 from a dead dynamic loader is expected here.
-		rc=0
-		out=$(rt run --bundle "$BUNDLE" "sec2-need-$sc" 2>"$BATS_TEST_TMPDIR/need.err" </dev/null) || rc=$?
-		echo "without $sc: status $rc, stdout: $out, stderr: $(head -c 200 "$BATS_TEST_TMPDIR/need.err")"
-		[ "$rc" -ne 0 ] || [ "$out" != ok ]
-		rt delete --force "sec2-need-$sc" >/dev/null 2>&1 || true
-		assert_nothing_left "sec2-need-$sc"
-	done
-}
