@@ -214,57 +214,19 @@ func Create(o CreateOpts) (c *Container, err error) {
 	return c, nil
 }
 
-// initHandshake drives the init from "config" to "ready".
+// initHandshake drives the init from "config" to "ready", running the
+// prestart and createRuntime hooks when it asks.
 func (c *Container) initHandshake(p *parentProcess, cfg *initConfig, o CreateOpts) error {
-	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
-		return err
-	}
-	for {
-		m, fd, err := p.recv()
-		if err != nil {
-			return fmt.Errorf("container init exited before it was ready: %w", err)
+	console, err := p.handshake(cfg, o.ConsoleSocket, c.State.State, func() error {
+		s := c.State.State
+		s.Status = specs.StateCreating
+		if err := runHooks(cfg.Spec, hookPrestart, &s, c.log); err != nil {
+			return err
 		}
-		switch m.Type {
-		case syncError:
-			return errors.New(m.Error)
-		case syncConsole:
-			if fd < 0 {
-				return errors.New("init sent a console message without a pty fd")
-			}
-			if o.ConsoleSocket != "" {
-				err := sendConsole(o.ConsoleSocket, fd)
-				unix.Close(fd)
-				if err != nil {
-					return err
-				}
-			} else {
-				c.Console = fd
-				p.console = fd
-			}
-		case syncHooks:
-			s := c.State.State
-			s.Status = specs.StateCreating
-			if err := runHooks(cfg.Spec, hookPrestart, &s, c.log); err != nil {
-				return err
-			}
-			if err := runHooks(cfg.Spec, hookCreateRuntime, &s, c.log); err != nil {
-				return err
-			}
-			if err := p.send(syncMsg{Type: syncHooksDone}); err != nil {
-				return err
-			}
-		case syncSeccomp:
-			if err := forwardSeccompFd(p, cfg.Spec, c.State.State, fd); err != nil {
-				return err
-			}
-		case syncReady:
-			p.console = -1 // now the caller's
-			p.close()
-			return nil
-		default:
-			return fmt.Errorf("sync: unexpected %q from init", m.Type)
-		}
-	}
+		return runHooks(cfg.Spec, hookCreateRuntime, &s, c.log)
+	})
+	c.Console = console
+	return err
 }
 
 func ownerName() string {

@@ -162,41 +162,7 @@ func execBootstrap(st *State) (string, error) {
 }
 
 func (c *Container) execHandshake(p *parentProcess, cfg *initConfig, o ExecOpts, ep *ExecProcess) error {
-	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
-		return err
-	}
-	for {
-		m, fd, err := p.recv()
-		if err != nil {
-			return fmt.Errorf("exec process exited before it was ready: %w", err)
-		}
-		switch m.Type {
-		case syncError:
-			return errors.New(m.Error)
-		case syncConsole:
-			if fd < 0 {
-				return errors.New("exec process sent a console message without a pty fd")
-			}
-			if o.ConsoleSocket != "" {
-				err := sendConsole(o.ConsoleSocket, fd)
-				unix.Close(fd)
-				if err != nil {
-					return err
-				}
-			} else {
-				ep.Console = fd
-				p.console = fd
-			}
-		case syncSeccomp:
-			if err := forwardSeccompFd(p, cfg.Spec, c.State.State, fd); err != nil {
-				return err
-			}
-		case syncReady:
-			p.console = -1
-			p.close()
-			return nil
-		default:
-			return fmt.Errorf("sync: unexpected %q from exec process", m.Type)
-		}
-	}
+	console, err := p.handshake(cfg, o.ConsoleSocket, c.State.State, nil)
+	ep.Console = console
+	return err
 }

@@ -290,3 +290,54 @@ func buildBootstrap(s *specs.Spec) string {
 	fmt.Fprintf(&b, "clone %d\n", flags)
 	return b.String()
 }
+
+// handshake drives a started process from "config" to "ready" (the
+// protocol of sync.go). onHooks runs when the init asks for the runtime's
+// hooks (nil: the process never asks). It returns the pty master kept for
+// the caller, or -1.
+func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st specs.State, onHooks func() error) (int, error) {
+	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
+		return -1, err
+	}
+	for {
+		m, fd, err := p.recv()
+		if err != nil {
+			return -1, fmt.Errorf("container process exited before it was ready: %w", err)
+		}
+		switch {
+		case m.Type == syncError:
+			return -1, errors.New(m.Error)
+		case m.Type == syncConsole:
+			if fd < 0 {
+				return -1, errors.New("console message without a pty fd")
+			}
+			if consoleSocket == "" {
+				p.console = fd // the caller's once ready
+				continue
+			}
+			err := sendConsole(consoleSocket, fd)
+			unix.Close(fd)
+			if err != nil {
+				return -1, err
+			}
+		case m.Type == syncHooks && onHooks != nil:
+			if err := onHooks(); err != nil {
+				return -1, err
+			}
+			if err := p.send(syncMsg{Type: syncHooksDone}); err != nil {
+				return -1, err
+			}
+		case m.Type == syncSeccomp:
+			if err := forwardSeccompFd(p, cfg.Spec, st, fd); err != nil {
+				return -1, err
+			}
+		case m.Type == syncReady:
+			console := p.console
+			p.console = -1
+			p.close()
+			return console, nil
+		default:
+			return -1, fmt.Errorf("sync: unexpected %q from the container process", m.Type)
+		}
+	}
+}
