@@ -13,7 +13,7 @@ BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := bats busybox-static jq iproute2 util-linux procps
 APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
 
-.PHONY: all rt deps test-deps test unit integration vm-test e2e demo install bench clean fmt vet
+.PHONY: all rt deps test-deps test unit integration vm-test e2e oci demo install bench clean fmt vet
 
 all: rt
 
@@ -36,7 +36,7 @@ deps:
 test-deps:
 	$(call install_debs,$(TEST_DEBS))
 
-test: rt test-deps unit integration vm-test e2e
+test: rt test-deps unit integration vm-test e2e oci
 
 unit: deps
 	CGO_ENABLED=1 $(GO) test -tags "$(GO_TAGS)" -count=1 ./...
@@ -53,6 +53,10 @@ vm-test: rt
 # containerd (ctr and CRI), Podman and Docker driving ./rt: see tests/e2e/run.sh.
 e2e: rt
 	tests/e2e/run.sh --runtime $(CURDIR)/rt
+
+# OCI runtime-tools validation suite, against tests/oci/expected-failures.txt.
+oci: rt test-deps
+	tests/oci/run.sh --runtime $(CURDIR)/rt
 
 demo: rt test-deps
 	tests/demo.sh $(CURDIR)/rt

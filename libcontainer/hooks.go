@@ -113,6 +113,27 @@ func runHook(h specs.Hook, state []byte) error {
 	return nil
 }
 
+// runHooksWarn runs every hook of a kind whose failures must not stop the
+// lifecycle (poststart, poststop): each failure is a warning and the rest
+// still run, as the spec says.
+func runHooksWarn(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger) {
+	hooks := hooksOf(s, k)
+	if len(hooks) == 0 {
+		return
+	}
+	state, err := json.Marshal(st)
+	if err != nil {
+		log.Warn(string(k)+" hook: encode state", "error", err)
+		return
+	}
+	for i, h := range hooks {
+		log.Debug("run hook", "kind", string(k), "path", h.Path)
+		if err := runHook(h, state); err != nil {
+			log.Warn(fmt.Sprintf("%s hook #%d (%s) failed: %v", k, i, h.Path, err))
+		}
+	}
+}
+
 func validateHooks(s *specs.Spec) error {
 	if s.Hooks == nil {
 		return nil

@@ -132,7 +132,10 @@ func standardInit(sock int, cfg *initConfig) error {
 // finishAndExec applies the process settings (shared with rt exec), tells
 // the parent it is ready, waits for start when fifoFd >= 0, and execs.
 func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) error {
-	if err := setRlimits(proc.Rlimits); err != nil {
+	// Address-space limits go last: the Go runtime and libseccomp in this
+	// process need room that the workload's limit may not leave them.
+	early, late := splitRlimits(proc.Rlimits)
+	if err := setRlimits(early); err != nil {
 		return err
 	}
 	if err := unix.Chdir(proc.Cwd); err != nil {
@@ -191,6 +194,12 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 		if err := runHooks(cfg.Spec, hookStartContainer, st, nil); err != nil {
 			startFailed(cfg.ExecResultFd, err, 1)
 		}
+	}
+	if err := setRlimits(late); err != nil {
+		if fifoFd >= 0 {
+			startFailed(cfg.ExecResultFd, err, 1)
+		}
+		return err
 	}
 	if err := unix.Exec(path, proc.Args, proc.Env); err != nil {
 		err = fmt.Errorf("exec %q: %w", proc.Args[0], err)

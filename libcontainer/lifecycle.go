@@ -96,9 +96,7 @@ func (c *Container) Start() error {
 	}
 	c.State.Status = specs.StateRunning
 	s := c.State.State
-	if err := runHooks(c.State.Spec, hookPoststart, &s, c.log); err != nil {
-		c.log.Warn("poststart hook failed", "error", err)
-	}
+	runHooksWarn(c.State.Spec, hookPoststart, &s, c.log)
 	return nil
 }
 
@@ -210,11 +208,7 @@ func (c *Container) destroy() error {
 	}
 	s := c.State.State
 	s.Status = specs.StateStopped
-	if c.State.Spec != nil {
-		if err := runHooks(c.State.Spec, hookPoststop, &s, c.log); err != nil {
-			c.log.Warn("poststop hook failed", "error", err)
-		}
-	}
+	runHooksWarn(c.State.Spec, hookPoststop, &s, c.log)
 	return nil
 }
 

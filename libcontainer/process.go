@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -16,12 +17,29 @@ import (
 
 func setRlimits(rl []specs.POSIXRlimit) error {
 	for _, r := range rl {
-		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
-		if err := unix.Prlimit(0, rlimitTypes[r.Type], &lim, nil); err != nil {
+		// syscall.Setrlimit, not a raw prlimit: the Go runtime raised
+		// RLIMIT_NOFILE at start-up and puts its saved value back at
+		// execve unless the limit was set through the syscall package.
+		lim := syscall.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := syscall.Setrlimit(rlimitTypes[r.Type], &lim); err != nil {
 			return fmt.Errorf("set %s to %d/%d: %w", r.Type, r.Soft, r.Hard, err)
 		}
 	}
 	return nil
+}
+
+// splitRlimits separates the limits on address space (RLIMIT_AS,
+// RLIMIT_DATA), set just before execve, from the rest, set while rt is
+// still privileged.
+func splitRlimits(rl []specs.POSIXRlimit) (early, late []specs.POSIXRlimit) {
+	for _, r := range rl {
+		if r.Type == "RLIMIT_AS" || r.Type == "RLIMIT_DATA" {
+			late = append(late, r)
+		} else {
+			early = append(early, r)
+		}
+	}
+	return early, late
 }
 
 // lookPath finds args[0] with the container's PATH, inside the container.

@@ -119,9 +119,12 @@ func startChild(o startOpts) (p *parentProcess, err error) {
 	extra = append(extra, childSock)
 
 	cmd := &exec.Cmd{
-		Path:       exe,
-		Args:       []string{"rt", "init"},
-		Env:        []string{"_RT_INITPIPE=" + strconv.Itoa(sockFd)},
+		Path: exe,
+		Args: []string{"rt", "init"},
+		// glibc aborts a thread whose rseq registration a seccomp profile
+		// refuses with an errno; the Go runtime may start one after the
+		// filter is loaded. The workload's environment is its own.
+		Env:        []string{"_RT_INITPIPE=" + strconv.Itoa(sockFd), "GLIBC_TUNABLES=glibc.pthread.rseq=0"},
 		Stdin:      o.stdio[0],
 		Stdout:     o.stdio[1],
 		Stderr:     o.stdio[2],

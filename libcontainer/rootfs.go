@@ -23,7 +23,14 @@ import (
 func setupRootfs(cfg *initConfig) error {
 	spec := cfg.Spec
 	prop := rootPropagation(spec)
-	if err := unix.Mount("", "/", "", prop, ""); err != nil {
+	// Shared and unbindable cannot hold during setup (pivot_root refuses a
+	// shared root, an unbindable one cannot be bound): / starts rslave and
+	// gets them once the rootfs is / (enterRootfs).
+	setup := prop
+	if prop&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0 {
+		setup = unix.MS_SLAVE | unix.MS_REC
+	}
+	if err := unix.Mount("", "/", "", setup, ""); err != nil {
 		return fmt.Errorf("set propagation of / : %w", err)
 	}
 	if err := unix.Mount(cfg.Rootfs, cfg.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -272,9 +279,9 @@ func enterRootfs(rootfs string, noPivot bool, prop uintptr) error {
 	if err := pivotOrChroot(rootfs, noPivot); err != nil {
 		return err
 	}
-	if prop&unix.MS_SHARED != 0 {
+	if prop&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0 {
 		if err := unix.Mount("", "/", "", prop, ""); err != nil {
-			return fmt.Errorf("make / shared: %w", err)
+			return fmt.Errorf("set propagation of the new / (%#x): %w", prop, err)
 		}
 	}
 	return nil

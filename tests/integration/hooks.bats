@@ -210,6 +210,8 @@ third" ]
 	run --separate-stderr rt delete hk-fail-pst
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *hook-says-no* ]]
+	# The hook after the failing one still ran.
+	[ "$(cat "$HOOKS/log")" = "poststop stopped hk-fail-pst" ]
 	assert_nothing_left hk-fail-pst
 }
 

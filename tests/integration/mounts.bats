@@ -94,6 +94,16 @@ add_mount() {
 	assert_nothing_left m-rprivate
 }
 
+@test "rootfsPropagation unbindable: / is unbindable" {
+	make_bundle
+	update_config '.linux.rootfsPropagation = "unbindable"'
+	set_args cat /proc/self/mountinfo
+	run rt run --bundle "$BUNDLE" m-runbind
+	[ "$status" -eq 0 ]
+	[[ "$(mountline /)" == *" unbindable"* ]]
+	assert_nothing_left m-runbind
+}
+
 @test "rootfsPropagation with an unknown value fails" {
 	make_bundle
 	update_config '.linux.rootfsPropagation = "sideways"'

@@ -182,3 +182,19 @@ load helpers
 	done
 	assert_nothing_left p-caps
 }
+
+@test "rlimits: RLIMIT_AS and RLIMIT_DATA apply to the workload, also under a seccomp profile" {
+	make_bundle
+	update_config '.process.rlimits = [{type: "RLIMIT_AS", soft: 1073741824, hard: 2147483648},
+		{type: "RLIMIT_DATA", soft: 1073741824, hard: 2147483648}]
+		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+			syscalls: [{names: ["kexec_load", "setrlimit"], action: "SCMP_ACT_ERRNO"}]}'
+	set_args sh -c 'ulimit -Sv; ulimit -Hv; ulimit -Sd'
+	run rt run --bundle "$BUNDLE" p-rlimit-as
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1048576 ]
+	[ "${lines[1]}" = 2097152 ]
+	[ "${lines[2]}" = 1048576 ]
+	assert_nothing_left p-rlimit-as
+}
