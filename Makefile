@@ -13,7 +13,7 @@ BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := bats busybox-static jq iproute2 util-linux procps
 APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
 
-.PHONY: all rt deps test-deps test unit integration vm-test e2e oci demo install bench clean fmt vet
+.PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux e2e oci demo install bench clean fmt vet
 
 all: rt
 
@@ -36,7 +36,7 @@ deps:
 test-deps:
 	$(call install_debs,$(TEST_DEBS))
 
-test: rt test-deps unit integration vm-test e2e oci
+test: rt test-deps unit integration vm-test vm-test-selinux e2e oci
 
 unit: deps
 	CGO_ENABLED=1 $(GO) test -tags "$(GO_TAGS)" -count=1 ./...
@@ -49,6 +49,10 @@ VM_BATS := $(sort $(wildcard tests/integration/cgroups.bats tests/integration/up
 	tests/integration/pause.bats tests/integration/events.bats tests/integration/apparmor*.bats))
 vm-test: rt
 	tests/vm/run.sh --cgroup v2 --lsm apparmor --timeout 1800 -- tests/vm/selftest.bats $(VM_BATS)
+
+# SELinux (Debian's policy + a test module, enforcing) in a second guest boot.
+vm-test-selinux: rt
+	tests/vm/run.sh --lsm selinux --timeout 900 -- tests/vm/selftest.bats tests/integration/selinux.bats
 
 # containerd (ctr and CRI), Podman and Docker driving ./rt: see tests/e2e/run.sh.
 e2e: rt

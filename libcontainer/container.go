@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/cgroups"
+	"github.com/rt-runtime/rt/libcontainer/lsm"
 )
 
 // CreateOpts are the flags of rt create / rt run.
@@ -166,8 +167,8 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	st.CgroupPaths = cg.Paths()
 	cfg := &initConfig{
-		CgroupPaths: st.CgroupPaths,
-		ID:          o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
+		CgroupPaths: st.CgroupPaths, SELinux: lsm.SELinuxEnabled(),
+		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
 		PreserveFds: o.PreserveFds, ExecFifoFd: 3 + o.PreserveFds, ExecResultFd: 4 + o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
 	}
 	p, err := startChild(startOpts{

@@ -110,6 +110,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	cfg := &initConfig{
 		ID: st.ID, Spec: st.Spec, Rootfs: st.Rootfs, Bundle: st.Bundle, NoPivot: st.NoPivot,
 		PreserveFds: o.PreserveFds, ExecFifoFd: -1, ExecResultFd: -1, Exec: true, Process: o.Process, RootFd: rootFd,
+		SELinux: lsm.SELinuxEnabled(),
 	}
 	ep := &ExecProcess{Pid: p.initPid, Console: -1}
 	if err := c.execHandshake(p, cfg, o, ep); err != nil {

@@ -151,7 +151,7 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	if err := lsm.ApplyAppArmor(proc.ApparmorProfile); err != nil {
 		return err
 	}
-	if err := lsm.ApplySELinuxExecLabel(proc.SelinuxLabel); err != nil {
+	if err := lsm.ApplySELinuxExecLabel(proc.SelinuxLabel, cfg.SELinux); err != nil {
 		return err
 	}
 	sc := &seccompFilter{profile: cfg.Spec.Linux.Seccomp, notifyFd: -1}

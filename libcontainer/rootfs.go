@@ -149,8 +149,8 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 	flags := opts.flags &^ (unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
 	data := strings.Join(opts.data, ",")
 	switch m.Type {
-	case "tmpfs", "mqueue", "devpts":
-		data = lsm.FormatMountLabel(data, cfg.Spec.Linux.MountLabel)
+	case "tmpfs", "devpts":
+		data = lsm.FormatMountLabel(data, cfg.Spec.Linux.MountLabel, cfg.SELinux)
 	}
 	if err := unix.Mount(src, fdPath(target), m.Type, flags, data); err != nil {
 		if m.Type == "sysfs" && errors.Is(err, unix.EPERM) {
@@ -160,6 +160,17 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 				flags: opts.flags | unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, propagation: opts.propagation})
 		}
 		return fmt.Errorf("mount %s (type %s): %w", src, m.Type, err)
+	}
+	if m.Type == "mqueue" && cfg.Spec.Linux.MountLabel != "" && cfg.SELinux {
+		mnt, err := pathsafe.OpenInRoot(root, m.Destination)
+		if err != nil {
+			return fmt.Errorf("reopen %s: %w", m.Destination, err)
+		}
+		err = lsm.SetMountRootLabel(fdPath(mnt), cfg.Spec.Linux.MountLabel, cfg.SELinux)
+		mnt.Close()
+		if err != nil {
+			return err
+		}
 	}
 	return applyMountAttrs(root, m.Destination, opts)
 }

@@ -74,6 +74,9 @@ type initConfig struct {
 	RootFd       int               `json:"rootFd,omitempty"`
 	NoNewKeyring bool              `json:"noNewKeyring,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
+	// SELinux is whether SELinux is enabled, decided by the parent: inside the
+	// container's mount namespace selinuxfs is not visible.
+	SELinux bool `json:"selinux,omitempty"`
 }
 
 type syncMsg struct {

@@ -177,8 +177,8 @@ func CheckSELinux(processLabel string) error {
 // label. It is ignored when label is "" or SELinux is disabled. The caller
 // must have locked its OS thread; go-selinux writes
 // /proc/thread-self/attr/exec through a verified procfs handle.
-func ApplySELinuxExecLabel(label string) error {
-	return applySELinuxExecLabel(label, selinux.GetEnabled(), selinux.SetExecLabel)
+func ApplySELinuxExecLabel(label string, enabled bool) error {
+	return applySELinuxExecLabel(label, enabled, selinux.SetExecLabel)
 }
 
 func applySELinuxExecLabel(label string, enabled bool, set func(string) error) error {
@@ -196,8 +196,8 @@ func applySELinuxExecLabel(label string, enabled bool, set func(string) error) e
 // the quotes keep the commas of an MCS range inside one option. With no
 // label, or SELinux disabled (the option would make the mount fail), the
 // options come back unchanged.
-func FormatMountLabel(options, mountLabel string) string {
-	return formatMountLabel(options, mountLabel, selinux.GetEnabled())
+func FormatMountLabel(options, mountLabel string, enabled bool) string {
+	return formatMountLabel(options, mountLabel, enabled)
 }
 
 func formatMountLabel(options, mountLabel string, enabled bool) string {
@@ -205,4 +205,20 @@ func formatMountLabel(options, mountLabel string, enabled bool) string {
 		return options
 	}
 	return label.FormatMountLabel(options, mountLabel)
+}
+
+// SELinuxEnabled reports whether SELinux is on, seen from the caller's mount namespace.
+func SELinuxEnabled() bool { return selinux.GetEnabled() }
+
+// SetMountRootLabel labels a mount's root, given as a path that reaches
+// it (an fd path of a handle opened inside the rootfs): mqueue's superblock
+// exists before the mount, so it takes no context= option.
+func SetMountRootLabel(path, mountLabel string, enabled bool) error {
+	if mountLabel == "" || !enabled {
+		return nil
+	}
+	if err := selinux.SetFileLabel(path, mountLabel); err != nil {
+		return fmt.Errorf("label %q: %w", mountLabel, err)
+	}
+	return nil
 }

@@ -1,9 +1,9 @@
 #!/bin/bash
-# Run bats files inside a throw-away qemu guest (Debian 6.1 kernel, cgroup v2 or v1, AppArmor or no
-# LSM), all in one boot. See tests/vm/README.md.
+# Run bats files inside a throw-away qemu guest (Debian 6.1 kernel, cgroup v2 or v1, AppArmor,
+# SELinux or no LSM), all in one boot. See tests/vm/README.md.
 #
-# usage: tests/vm/run.sh [--cgroup v2|v1] [--lsm apparmor|none] [--timeout S] [--mem MB] [--cpus N]
-#                        [--accel auto|kvm|tcg] [--rt PATH] [--keep] -- BATS_ARG...
+# usage: tests/vm/run.sh [--cgroup v2|v1] [--lsm apparmor|selinux|none] [--permissive] [--timeout S]
+#                        [--mem MB] [--cpus N] [--accel auto|kvm|tcg] [--rt PATH] [--keep] -- BATS_ARG...
 # BATS_ARG: bats files or directories under the repository, and bats options (--filter RE, --tap, ...).
 # Exit code: that of bats in the guest; 124 when --timeout ran out; 125 when the VM failed (the
 # console tail is printed); 2 for a usage error.
@@ -20,11 +20,12 @@ usage() {
 	exit 2
 }
 
-CG=v2 LSM=apparmor TIMEOUT=600 MEM=2048 CPUS=2 ACCEL=auto RTBIN=$REPO/rt KEEP=0
+CG=v2 LSM=apparmor SEMODE=enforcing TIMEOUT=600 MEM=2048 CPUS=2 ACCEL=auto RTBIN=$REPO/rt KEEP=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cgroup) CG=${2:-}; shift 2 || usage ;;
 	--lsm) LSM=${2:-}; shift 2 || usage ;;
+	--permissive) SEMODE=permissive; shift ;;
 	--timeout) TIMEOUT=${2:-}; shift 2 || usage ;;
 	--mem) MEM=${2:-}; shift 2 || usage ;;
 	--cpus) CPUS=${2:-}; shift 2 || usage ;;
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $CG in v1 | v2) ;; *) echo "rt-vm: --cgroup must be v1 or v2, not '$CG'" >&2; exit 2 ;; esac
-case $LSM in apparmor | none) ;; *) echo "rt-vm: --lsm must be apparmor or none, not '$LSM'" >&2; exit 2 ;; esac
+case $LSM in apparmor | selinux | none) ;; *) echo "rt-vm: --lsm must be apparmor, selinux or none, not '$LSM'" >&2; exit 2 ;; esac
 case $ACCEL in auto | kvm | tcg) ;; *) echo "rt-vm: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
 for n in "$TIMEOUT" "$MEM" "$CPUS"; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "rt-vm: '$n' is not a positive integer" >&2; exit 2; }
@@ -66,7 +67,9 @@ mkdir -p "$VM_CACHE" || { echo "rt-vm: cannot create cache dir $VM_CACHE" >&2; e
 # One builder at a time; concurrent runs wait here and then share the cached base.
 exec 9>"$VM_CACHE/.lock"
 flock 9
-vm_ensure_host_tools || exit 125
+SE_NEEDS=()
+[ "$LSM" = selinux ] && SE_NEEDS=("${VM_SELINUX_NEEDS[@]}")
+vm_ensure_host_tools "${SE_NEEDS[@]}" || exit 125
 KV=$(vm_kernel_version)
 if [ -z "$KV" ]; then
 	apt-get update -qq && KV=$(vm_kernel_version)
@@ -83,6 +86,20 @@ if [ ! -f "$BASE" ]; then
 	vm_log "building base initramfs for $KV (harness hash $HASH)"
 	vm_build_base "$KV" "$HERE/init" "$BASE" || { vm_log "base initramfs build failed"; exit 125; }
 	find "$VM_CACHE" -maxdepth 1 -name 'base-*.cpio*' ! -name "base-$KV-$HASH.cpio*" -delete
+fi
+LAYERS=("$BASE")
+if [ "$LSM" = selinux ]; then
+	SEHASH=$({
+		cat "$HERE/selinux/rt-test.cil"
+		dpkg-query -W "${VM_SELINUX_PKGS[@]}"
+	} | sha256sum | cut -c1-16)
+	SELAYER=$BASE.selinux-$SEHASH
+	if [ ! -f "$SELAYER" ]; then
+		vm_log "building the SELinux layer (package hash $SEHASH)"
+		vm_build_selinux_layer "$BASE" "$SELAYER" "$HERE/selinux/rt-test.cil" || { vm_log "SELinux layer build failed"; exit 125; }
+		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.selinux-*" ! -name "${SELAYER##*/}" -delete
+	fi
+	LAYERS+=("$SELAYER")
 fi
 flock -u 9
 T1=$(date +%s.%N)
@@ -123,20 +140,23 @@ fi
 {
 	echo 'export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TMPDIR=/tmp TERM=dumb RT_VM=1'
 	printf 'export RT=%q REPO=%q RT_VM_CGROUP=%q RT_VM_LSM=%q\n' "$RT" "$REPO" "$CG" "$LSM"
+	[ "$LSM" = selinux ] && printf 'export RT_VM_SELINUX=%q\n' "$SEMODE"
 	printf 'echo "rt-vm: guest ready at uptime $(cut -d" " -f1 /proc/uptime)s" >/dev/console\n'
 	printf 'exec bats'
 	printf ' %q' "${BATS_ARGS[@]}"
 	echo
 } >"$PR/opt/rt-vm/run"
-(cd "$PR" && find . | cpio -o -H newc --quiet -R 0:0) | cat "$BASE" - >"$RUN/initrd" || exit 125
+(cd "$PR" && find . | cpio -o -H newc --quiet -R 0:0) | cat "${LAYERS[@]}" - >"$RUN/initrd" || exit 125
 
-CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic rdinit=/init vm.cgroup=$CG vm.repo=$REPO"
+CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic rdinit=/init vm.cgroup=$CG vm.lsm=$LSM vm.repo=$REPO"
 case $CG in
 v2) CMDLINE+=" systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" ;;
 v1) CMDLINE+=" systemd.unified_cgroup_hierarchy=0" ;;
 esac
 case $LSM in
 apparmor) CMDLINE+=" apparmor=1 security=apparmor" ;;
+# SELINUX_BOOTPARAM is off in Debian's kernel: security= (not selinux=1) selects SELinux.
+selinux) CMDLINE+=" security=selinux vm.selinux=$SEMODE" ;;
 none) CMDLINE+=" apparmor=0" ;;
 esac
 # A PVM /dev/kvm (kvm_pvm loaded) runs only PVM-built guest kernels: use TCG there.
@@ -172,6 +192,7 @@ T2=$(date +%s.%N)
 RC=$(tr -dc 0-9 <"$RUN/rc")
 READY=$(sed -n 's/^rt-vm: guest ready at uptime \([0-9.]*\)s.*/\1/p' "$RUN/console.log" | tail -n1)
 DONE=$(sed -n 's/^rt-vm: guest done at uptime \([0-9.]*\)s.*/\1/p' "$RUN/console.log" | tail -n1)
+[ "$LSM" = selinux ] && LSM="selinux ($SEMODE)"
 vm_log "$(printf 'kernel %s (%s), %s, cgroup %s, lsm %s: prepare %.1fs, vm %.1fs (guest booted in %ss, tests done at %ss)' \
 	"$KV" "${KIMG##*/}" "$ACCEL" "$CG" "$LSM" "$(awk "BEGIN{print $T1 - $T0}")" "$(awk "BEGIN{print $T2 - $T1}")" \
 	"${READY:-?}" "${DONE:-?}")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Self-test of the VM harness; runs inside the guest: tests/vm/run.sh -- tests/vm/selftest.bats
-# (add --cgroup v1 / --lsm none to check those modes). It proves the guest gives rt's tests what they
-# need: the cgroup mode asked for, AppArmor, the read-only repository share and a working runtime.
+# (add --cgroup v1 / --lsm none / --lsm selinux to check those modes). It proves the guest gives rt's
+# tests what they need: the cgroup mode asked for, AppArmor or SELinux, the read-only repository share
+# and a working runtime.
 
 setup() {
 	[ "${RT_VM:-}" = 1 ] || skip "not inside the rt test VM (run it through tests/vm/run.sh)"
@@ -46,6 +47,19 @@ teardown() {
 @test "AppArmor is off when the guest booted with --lsm none" {
 	[ "$RT_VM_LSM" = none ] || skip "guest booted with --lsm $RT_VM_LSM"
 	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo N)" = N ]
+}
+
+@test "SELinux is the enabled LSM with Debian's policy and the test domains loaded" {
+	[ "$RT_VM_LSM" = selinux ] || skip "guest booted with --lsm $RT_VM_LSM"
+	grep -qw selinux /sys/kernel/security/lsm
+	[ "$(cat /sys/fs/selinux/policyvers)" -gt 0 ]
+	if [ "$RT_VM_SELINUX" = permissive ]; then [ "$(getenforce)" = Permissive ]; else [ "$(getenforce)" = Enforcing ]; fi
+	# The kernel accepts the test domains' contexts (tests/vm/selinux/rt-test.cil).
+	printf system_u:system_r:rt_test_t:s0 >/sys/fs/selinux/context
+	! printf system_u:system_r:rt_no_such_t:s0 >/sys/fs/selinux/context 2>/dev/null
+	run runcon system_u:system_r:rt_test_t:s0 cat /proc/self/attr/current
+	[ "$status" -eq 0 ]
+	[ "${output%$'\0'}" = system_u:system_r:rt_test_t:s0 ]
 }
 
 @test "apparmor_parser loads a profile that the kernel then enforces" {

@@ -6,6 +6,9 @@
 #                           the vmlinux unpacked from it
 #   base-<KV>-<hash>.cpio   the guest userland + modules; <hash> covers every harness file, so an
 #                           edit to the harness rebuilds it and an unchanged harness reuses it.
+#   base-<KV>-<hash>.cpio.selinux-<sehash>
+#                           the SELinux layer (--lsm selinux only): Debian's policy and its tools,
+#                           appended to that base; <sehash> covers the SELinux package versions.
 
 # Host packages the harness needs, as "path-that-proves-it-is-there:package".
 VM_HOST_NEEDS=(
@@ -22,6 +25,17 @@ VM_HOST_NEEDS=(
 	/usr/bin/readelf:binutils
 )
 
+# Host packages the SELinux layer needs (--lsm selinux only). They install a policy under
+# /etc/selinux and tools; on a kernel without SELinux (or one booted with another LSM) they enable
+# nothing, and the only boot hook (policycoreutils' sysvinit selinux-autorelabel) does nothing
+# without SELinux either.
+VM_SELINUX_NEEDS=(
+	/etc/selinux/default/policy:selinux-policy-default
+	/usr/sbin/load_policy:policycoreutils
+	/usr/sbin/getenforce:selinux-utils
+)
+VM_SELINUX_PKGS=(selinux-policy-default policycoreutils selinux-utils)
+
 # Host packages whose executables are copied whole into the guest (GNU tools bats and tests use).
 VM_GUEST_PKGS=(bash coreutils findutils grep sed mawk diffutils procps util-linux mount kmod jq)
 
@@ -30,10 +44,11 @@ VM_MODULES=(virtio_pci virtio_console virtio_rng 9pnet_virtio 9p overlay veth br
 
 vm_log() { echo "rt-vm: $*" >&2; }
 
-# vm_ensure_host_tools installs the missing host packages; apt-get update runs only if one is missing.
+# vm_ensure_host_tools [NEED...] installs the host packages of VM_HOST_NEEDS and of the given
+# "path:package" pairs that are missing; apt-get update runs only if one is missing.
 vm_ensure_host_tools() {
 	local need missing=()
-	for need in "${VM_HOST_NEEDS[@]}"; do
+	for need in "${VM_HOST_NEEDS[@]}" "$@"; do
 		[ -e "${need%%:*}" ] || missing+=("${need#*:}")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -207,4 +222,38 @@ vm_fill_stage() {
 	ln -s /proc/self/mounts "$st/etc/mtab"
 	vm_stage_modules "$kv" "$st" || return 1
 	cp "$init" "$st/init" && chmod 755 "$st/init"
+}
+
+# vm_build_selinux_layer builds $2, the SELinux part appended to base $1 for --lsm selinux: Debian's
+# policy with the test module $3 (CIL) added, in /etc/selinux (without the 7 MB compiled
+# file_contexts.bin, which nothing in the guest needs: libselinux reads the text file_contexts when
+# the .bin is missing), the executables of VM_SELINUX_PKGS, and the libraries they load that the base
+# lacks.
+vm_build_selinux_layer() {
+	local base=$1 out=$2 cil=$3 st d rc=0
+	st=$(mktemp -d "$VM_CACHE/stage.XXXXXX") || return 1
+	mkdir -p "$st"/usr/{bin,sbin,lib,lib64} "$st/etc"
+	for d in bin sbin lib lib64; do ln -s "usr/$d" "$st/$d"; done
+	(
+		set -o pipefail
+		for pkg in "${VM_SELINUX_PKGS[@]}"; do vm_copy_pkg_bins "$pkg" "$st" || exit 1; done
+		# The policy is rebuilt from a copy of the host's store with the test module added;
+		# semodule -p works under the stage dir and never touches the host's store or policy.
+		mkdir -p "$st/var/lib/selinux" &&
+			cp -a /etc/selinux "$st/etc/" &&
+			cp -a /var/lib/selinux/default "$st/var/lib/selinux/" &&
+			semodule -p "$st" -s default -i "$cil" 2>"$st/semodule.log" ||
+			{ vm_log "semodule -i $cil failed: $(cat "$st/semodule.log")"; exit 1; }
+		rm -rf "${st:?}/var" "$st/semodule.log" &&
+			find "$st/etc/selinux" -name 'file_contexts*.bin' -delete || exit 1
+		# Files the base already has stay out of the layer.
+		(cd "$st" && find . ! -type d ! -type l | sed 's|^\.||') | { grep -xF -f "$base.files" || true; } |
+			while read -r f; do rm -f "$st$f"; done || exit 1
+		# The /bin, /sbin, /lib, /lib64 symlinks are the base's; the archive must not carry them.
+		(cd "$st" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
+			-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
+			mv "$out.tmp" "$out"
+	) || rc=1
+	rm -rf "$st" "$out.tmp"
+	return $rc
 }
