@@ -263,3 +263,38 @@ exe_attack() {
 	[ "$before" = "$after" ]
 	assert_nothing_left sec-selfexe
 }
+
+@test "security: rt exec of /proc/self/exe runs rt's protected copy too, which stays read-only (CVE-2019-5736)" {
+	make_bundle
+	local before after pid out fd err
+	before=$(sha256sum <"$RT")
+	mkfifo "$BUNDLE/rootfs/tmp/logfifo"
+	set_args sleep 1000
+	run_detached sec-execexe
+	# The exec'd process is the exec init's own exe, rt, blocked opening its log.
+	rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" sec-execexe /proc/self/exe --log /tmp/logfifo list
+	pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+	remember_pid "$pid" sec-execexe
+	for _ in $(seq 100); do
+		[[ "$(tr '\0' ' ' </proc/"$pid"/cmdline)" == "/proc/self/exe --log"* ]] && break
+		sleep 0.05
+	done
+	[ "$(readlink /proc/"$pid"/exe)" != "$(readlink -f "$RT")" ]
+	cmp /proc/"$pid"/exe "$RT"
+	out=$(nsenter --target "$pid" --mount --pid -- /bin/busybox sh -c "
+		exec 2>&1
+		if (exec 3<>/proc/$pid/exe) 2>/dev/null; then echo OPENED; fi
+		for p in /proc/[0-9]*; do (exec 3<>\$p/exe) 2>/dev/null && echo OPENED-\$p; done
+		echo done")
+	echo "$out"
+	[[ "$out" != *OPENED* ]]
+	exec {fd}</proc/"$pid"/exe
+	rt delete --force sec-execexe
+	for _ in $(seq 100); do [ -d /proc/"$pid" ] || break; sleep 0.05; done
+	err=$( (exec 4<>/proc/self/fd/$fd) 2>&1) && { exec {fd}<&-; echo "reopened rt's binary for writing" >&2; return 1; }
+	exec {fd}<&-
+	[[ "$err" == *"Read-only file system"* || "$err" == *"Operation not permitted"* ]]
+	after=$(sha256sum <"$RT")
+	[ "$before" = "$after" ]
+	assert_nothing_left sec-execexe
+}
