@@ -182,7 +182,32 @@ func Validate(s *specs.Spec) error {
 			return fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", p)
 		}
 	}
+	if err := validatePersonality(s.Linux.Personality); err != nil {
+		return err
+	}
+	if err := refuseUnsupported(s); err != nil {
+		return err
+	}
 	return validateHooksAndSecurity(s)
+}
+
+// refuseUnsupported names the spec fields rt does not apply yet: a config
+// asking for them fails instead of running without them.
+func refuseUnsupported(s *specs.Spec) error {
+	switch {
+	case s.Linux.IntelRdt != nil:
+		return errors.New("linux.intelRdt: Intel RDT is not supported by rt yet")
+	case len(s.Linux.NetDevices) > 0:
+		return errors.New("linux.netDevices: moving network devices is not supported by rt yet")
+	case s.Linux.MemoryPolicy != nil:
+		return errors.New("linux.memoryPolicy: NUMA memory policy is not supported by rt yet")
+	}
+	for i, m := range s.Mounts {
+		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			return fmt.Errorf("mounts[%d]: idmapped mounts (uidMappings/gidMappings) are not supported by rt yet", i)
+		}
+	}
+	return nil
 }
 
 func validateProcess(p *specs.Process, field string) error {
@@ -205,7 +230,7 @@ func validateProcess(p *specs.Process, field string) error {
 			return fmt.Errorf("%s.env[%d]: %q is not KEY=VALUE", field, i, e)
 		}
 	}
-	return nil
+	return validateProcessAttrs(p, field)
 }
 
 // sysctlNamespace says which namespace a sysctl belongs to ("" = none,

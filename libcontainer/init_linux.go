@@ -132,6 +132,11 @@ func standardInit(sock int, cfg *initConfig) error {
 // finishAndExec applies the process settings (shared with rt exec), tells
 // the parent it is ready, waits for start when fifoFd >= 0, and execs.
 func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) error {
+	if a := proc.ExecCPUAffinity; a != nil {
+		if err := applyAffinity(a.Initial); err != nil {
+			return err
+		}
+	}
 	// Address-space limits go last: the Go runtime and libseccomp in this
 	// process need room that the workload's limit may not leave them.
 	early, late := splitRlimits(proc.Rlimits)
@@ -143,6 +148,14 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	}
 	path, err := lookPath(proc.Args[0], proc.Env)
 	if err != nil {
+		return err
+	}
+	// Kept across execve; set while rt is still privileged (a real-time
+	// policy or a higher I/O class needs CAP_SYS_NICE / CAP_SYS_ADMIN).
+	if err := applyScheduler(proc.Scheduler); err != nil {
+		return err
+	}
+	if err := applyIOPriority(proc.IOPriority); err != nil {
 		return err
 	}
 	// LSM exec labels are per thread and take effect at execve; they are
@@ -195,7 +208,7 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 			startFailed(cfg.ExecResultFd, err, 1)
 		}
 	}
-	if err := setRlimits(late); err != nil {
+	if err := lastAttrs(cfg.Spec, proc, late); err != nil {
 		if fifoFd >= 0 {
 			startFailed(cfg.ExecResultFd, err, 1)
 		}

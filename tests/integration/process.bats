@@ -198,3 +198,67 @@ load helpers
 	[ "${lines[2]}" = 1048576 ]
 	assert_nothing_left p-rlimit-as
 }
+
+@test "process.scheduler: SCHED_BATCH with a nice value" {
+	make_bundle
+	update_config '.process.scheduler = {policy: "SCHED_BATCH", nice: 5}'
+	set_args sh -c 'cat /proc/self/stat | cut -d" " -f19,41'
+	run rt run --bundle "$BUNDLE" p-sched
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# field 19: nice; field 41: policy (3 = SCHED_BATCH)
+	[ "$output" = "5 3" ]
+	assert_nothing_left p-sched
+}
+
+@test "process.ioPriority: IOPRIO_CLASS_IDLE" {
+	requires_rt
+	make_bundle
+	update_config '.process.ioPriority = {class: "IOPRIO_CLASS_IDLE", priority: 0}'
+	set_args sleep 100
+	run_detached p-ioprio
+	pid=$(container_pid p-ioprio)
+	run ionice -p "$pid"
+	echo "$output"
+	[[ "$output" == idle* ]]
+	rt delete --force p-ioprio
+	assert_nothing_left p-ioprio
+}
+
+@test "linux.personality LINUX32: uname -m says i686" {
+	requires_rt
+	make_bundle
+	update_config '.linux.personality = {domain: "LINUX32"}'
+	set_args uname -m
+	run rt run --bundle "$BUNDLE" p-pers
+	[ "$status" -eq 0 ]
+	[ "$output" = i686 ]
+	assert_nothing_left p-pers
+}
+
+@test "process.execCPUAffinity.final pins the workload" {
+	requires_rt
+	make_bundle
+	update_config '.process.execCPUAffinity = {final: "0"}'
+	set_args sh -c 'grep Cpus_allowed_list /proc/self/status'
+	run rt run --bundle "$BUNDLE" p-aff
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\t'0 ]]
+	assert_nothing_left p-aff
+}
+
+@test "unknown scheduler policy, ioPriority class or personality, and unsupported fields are refused" {
+	requires_rt
+	make_bundle
+	set_args true
+	for expr in '.process.scheduler = {policy: "SCHED_NOPE"}' '.process.ioPriority = {class: "IOPRIO_CLASS_NOPE", priority: 0}' \
+		'.linux.personality = {domain: "LINUX64"}' '.linux.intelRdt = {closID: "x"}'; do
+		cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/orig.json"
+		update_config "$expr"
+		run rt run --bundle "$BUNDLE" p-bad
+		[ "$status" -ne 0 ]
+		[[ "$output" == *NOPE* || "$output" == *LINUX64* || "$output" == *"Intel RDT"* ]]
+		assert_nothing_left p-bad
+		cp "$BATS_TEST_TMPDIR/orig.json" "$BUNDLE/config.json"
+	done
+}
