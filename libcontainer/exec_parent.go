@@ -66,7 +66,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if !o.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
 	}
-	cg, err := c.execCgroup(o.SubCgroup)
+	joinCgroup, err := c.execCgroup(o.SubCgroup)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		spec:        st.Spec,
 		log:         o.Log,
 		beforeBootstrap: func(pid int) error {
-			if err := cg.Apply(pid); err != nil {
+			if err := joinCgroup(pid); err != nil {
 				return fmt.Errorf("join cgroup: %w", err)
 			}
 			return nil
@@ -126,24 +126,38 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	return ep, nil
 }
 
-func (c *Container) execCgroup(sub string) (cgroups.Manager, error) {
+// execCgroup returns how the exec'd process joins the container's cgroup,
+// or with --cgroup a sub-cgroup of it (v2). The sub-cgroup is joined by
+// writing its cgroup.procs only: enabling controllers above it, as a
+// container's own cgroup gets, would turn its parent (which holds the
+// container's processes) into an invalid domain for it.
+func (c *Container) execCgroup(sub string) (func(pid int) error, error) {
 	paths := c.State.CgroupPaths
-	if sub != "" {
-		v2, ok := paths[""]
-		if !ok || len(paths) != 1 {
-			return nil, errors.New("--cgroup: a sub-cgroup is only supported on cgroup v2")
+	if sub == "" {
+		cg, err := cgroups.Load(paths)
+		if err != nil {
+			return nil, err
 		}
-		clean := filepath.Clean("/" + sub)
-		if clean == "/" {
-			return nil, fmt.Errorf("--cgroup: %q is not a sub-cgroup", sub)
-		}
-		p := filepath.Join(v2, clean)
-		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("--cgroup: sub-cgroup %q does not exist", sub)
-		}
-		paths = map[string]string{"": p}
+		return cg.Apply, nil
 	}
-	return cgroups.Load(paths)
+	v2, ok := paths[""]
+	if !ok || len(paths) != 1 {
+		return nil, errors.New("--cgroup: a sub-cgroup is only supported on cgroup v2")
+	}
+	clean := filepath.Clean("/" + sub)
+	if clean == "/" {
+		return nil, fmt.Errorf("--cgroup: %q is not a sub-cgroup", sub)
+	}
+	p := filepath.Join(v2, clean)
+	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--cgroup: sub-cgroup %q does not exist", sub)
+	}
+	return func(pid int) error {
+		if err := os.WriteFile(filepath.Join(p, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+			return fmt.Errorf("--cgroup %s: %w", sub, err)
+		}
+		return nil
+	}, nil
 }
 
 // execBootstrap joins every namespace the init is in, through its

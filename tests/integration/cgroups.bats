@@ -190,3 +190,30 @@ load cgroups_helpers
 	assert_nothing_left pod-a "$BATS_TEST_TMPDIR/a"
 	assert_nothing_left pod-b "$BATS_TEST_TMPDIR/b"
 }
+
+@test "exec --cgroup runs in a sub-cgroup on v2, and is refused clearly on v1" {
+	requires_rt
+	make_bundle
+	set_args sh -c "$STOPPABLE"
+	create_container cg-sub
+	rt start cg-sub
+	if cg_v2; then
+		dir=$(cg_dir memory)
+		mkdir "$dir/sub"
+		run rt exec --cgroup sub cg-sub cat /proc/self/cgroup
+		echo "$output"
+		rmdir "$dir/sub" 2>/dev/null || true
+		[ "$status" -eq 0 ]
+		[[ "$output" == "0::/sub" ]]
+		run rt exec --cgroup nope cg-sub true
+		[ "$status" -ne 0 ]
+		[[ "$output" == *'sub-cgroup "nope" does not exist'* ]]
+	else
+		run rt exec --cgroup sub cg-sub true
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"only supported on cgroup v2"* ]]
+	fi
+	rt delete --force cg-sub
+	assert_cgroup_gone
+	assert_nothing_left cg-sub
+}
