@@ -6,6 +6,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/rt-runtime/rt/cgroups"
 	"github.com/rt-runtime/rt/libcontainer"
 )
 
@@ -14,76 +15,47 @@ func init() {
 	registerCommand(resumeCommand)
 }
 
-var pauseCommand = &cli.Command{
-	Name:      "pause",
-	Usage:     "suspend every process of a running container (cgroup freezer)",
-	ArgsUsage: "<container-id>",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
-			return err
-		}
-		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
-		if err != nil {
-			return err
-		}
-		return pauseContainer(ct)
-	},
-}
+var pauseCommand = freezerCommand("pause", "suspend every process of a running container (cgroup freezer)",
+	pauseAllowed, func(cg cgroups.Manager) error { return cg.Freeze() })
 
-var resumeCommand = &cli.Command{
-	Name:      "resume",
-	Usage:     "resume every process of a paused container",
-	ArgsUsage: "<container-id>",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
-			return err
-		}
-		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
-		if err != nil {
-			return err
-		}
-		return resumeContainer(ct)
-	},
-}
+var resumeCommand = freezerCommand("resume", "resume every process of a paused container",
+	resumeAllowed, func(cg cgroups.Manager) error { return cg.Thaw() })
 
-// pauseContainer freezes a running container; the status then reads
-// "paused" (State.Refresh looks at the freezer).
-func pauseContainer(ct *libcontainer.Container) error {
-	unlock, err := ct.Lock()
-	if err != nil {
-		return err
+// freezerCommand is pause or resume: under the container's lock, check the
+// state allows it, then freeze or thaw the cgroup. The status then follows
+// (State.Refresh reads the freezer).
+func freezerCommand(name, usage string, allowed func(string, specs.ContainerState) error,
+	act func(cgroups.Manager) error) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		ArgsUsage: "<container-id>",
+		Action: func(c *cli.Context) error {
+			if err := checkArgs(c, 1, "<container-id>"); err != nil {
+				return err
+			}
+			ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
+			if err != nil {
+				return err
+			}
+			unlock, err := ct.Lock()
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			if err := allowed(ct.State.ID, ct.State.Status); err != nil {
+				return err
+			}
+			cg, err := ct.Cgroup()
+			if err != nil {
+				return err
+			}
+			if err := act(cg); err != nil {
+				return fmt.Errorf("%s %s: %w", name, ct.State.ID, err)
+			}
+			return nil
+		},
 	}
-	defer unlock()
-	if err := pauseAllowed(ct.State.ID, ct.State.Status); err != nil {
-		return err
-	}
-	cg, err := ct.Cgroup()
-	if err != nil {
-		return err
-	}
-	if err := cg.Freeze(); err != nil {
-		return fmt.Errorf("pause %s: %w", ct.State.ID, err)
-	}
-	return nil
-}
-
-func resumeContainer(ct *libcontainer.Container) error {
-	unlock, err := ct.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := resumeAllowed(ct.State.ID, ct.State.Status); err != nil {
-		return err
-	}
-	cg, err := ct.Cgroup()
-	if err != nil {
-		return err
-	}
-	if err := cg.Thaw(); err != nil {
-		return fmt.Errorf("resume %s: %w", ct.State.ID, err)
-	}
-	return nil
 }
 
 func pauseAllowed(id string, status specs.ContainerState) error {
