@@ -154,3 +154,26 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestIDMapped(t *testing.T) {
+	host := "         0          0 4294967295\n"
+	userns := "0 100000 65536\n65536 1000 1\n"
+	for _, c := range []struct {
+		maps string
+		id   uint32
+		want bool
+	}{
+		{host, 0, true},
+		{host, 2147483648, true},
+		{host, 4294967294, true},
+		{host, 4294967295, false}, // setresuid's -1: "unchanged"
+		{userns, 65535, true},
+		{userns, 65536, true},
+		{userns, 65537, false},
+		{"", 0, false},
+	} {
+		if got := idMapped(c.maps, c.id); got != c.want {
+			t.Errorf("idMapped(%q, %d) = %v, want %v", c.maps, c.id, got, c.want)
+		}
+	}
+}

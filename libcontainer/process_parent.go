@@ -299,6 +299,13 @@ func buildBootstrap(s *specs.Spec) string {
 // hooks (nil: the process never asks). It returns the pty master kept for
 // the caller, or -1.
 func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st specs.State, onHooks func() error) (int, error) {
+	proc := cfg.Spec.Process
+	if cfg.Exec {
+		proc = cfg.Process
+	}
+	if err := checkUserMapped(p.initPid, proc.User); err != nil {
+		return -1, err
+	}
 	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
 		return -1, err
 	}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# Robustness against hostile input (issue 16, items 9-16): ids that mean
+# "unchanged" to the kernel, fd counts, half-made containers, image nodes
+# that block, seccomp notify on rt's own syscalls, control characters
+# bound for stage 0, and hostile sizes. Each test checks the error and
+# that nothing is left behind.
+
+load helpers
+
+@test "security4: uid or gid 4294967295 (setresuid's -1) is refused, not silently root" {
+	make_bundle
+	set_args id
+	local f
+	for f in uid gid; do
+		update_config '.process.user = {uid: 0, gid: 0} | .process.user[$f] = 4294967295' --arg f "$f"
+		run --separate-stderr rt run --bundle "$BUNDLE" "sec4-$f"
+		echo "$f: status $status, stdout: $output, stderr: $stderr"
+		[ "$status" -ne 0 ]
+		[[ "$stderr" == *"cannot set$f to unmapped $f 4294967295 in user namespace"* ]]
+		[[ "$output" != *"uid=0"* ]]
+		assert_nothing_left "sec4-$f"
+	done
+	# Above 2^31-1 but mapped: runs as that id (runc does the same).
+	update_config '.process.user = {uid: 2147483648, gid: 2147483649}'
+	run --separate-stderr rt run --bundle "$BUNDLE" sec4-big
+	echo "big: status $status, stdout: $output, stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "uid=2147483648 gid=2147483649"* ]]
+}
+
+@test "security4: rt exec --user with uid or gid 4294967295 is refused" {
+	make_bundle
+	set_args sleep 100
+	run_detached sec4-exec
+	local u
+	for u in 4294967295 0:4294967295; do
+		run --separate-stderr rt exec --user "$u" sec4-exec id
+		echo "--user $u: status $status, stdout: $output, stderr: $stderr"
+		[ "$status" -ne 0 ]
+		[[ "$stderr" == *"to unmapped "?"id 4294967295 in user namespace"* ]]
+		[[ "$output" != *"uid=0"* ]]
+	done
+	run --separate-stderr rt exec --user 2147483648:2147483648 sec4-exec id
+	[ "$status" -eq 0 ]
+	[[ "$output" == "uid=2147483648 gid=2147483648"* ]]
+	rt delete -f sec4-exec
+	assert_nothing_left sec4-exec
+}
