@@ -11,15 +11,15 @@
 // Every kernel call here (capset, prctl) is per thread, which is why the
 // caller must be locked to its thread. Names are checked against a fixed
 // table; a real capability that the running kernel does not have (its number
-// is above /proc/sys/kernel/cap_last_cap) is skipped with a warning, as runc
+// is past the kernel's last one, probed with PR_CAPBSET_READ, never read
+// from the container's /proc) is skipped with a warning, as runc
 // does, so one spec works across kernel versions.
 package capabilities
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -110,23 +110,42 @@ var (
 	lastCapErr  error
 )
 
-// lastCap reads /proc/sys/kernel/cap_last_cap once per process.
+// lastCap finds the highest capability the running kernel knows by asking
+// the kernel itself: prctl(PR_CAPBSET_READ, n) fails with EINVAL for a
+// number past CAP_LAST_CAP. The init runs this after pivot_root, where
+// /proc/sys/kernel/cap_last_cap is whatever the image or a volume put
+// there; a fake "5" would leave capabilities 6.. in the bounding set.
 func lastCap() (int, error) {
 	lastCapOnce.Do(func() {
-		const path = "/proc/sys/kernel/cap_last_cap"
-		b, err := os.ReadFile(path)
-		if err != nil {
-			lastCapErr = fmt.Errorf("read %s: %w", path, err)
-			return
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || n < 0 || n > 63 {
-			lastCapErr = fmt.Errorf("parse %s: bad value %q", path, strings.TrimSpace(string(b)))
-			return
-		}
-		lastCapVal = n
+		lastCapVal, lastCapErr = probeLastCap(capBsetRead)
 	})
 	return lastCapVal, lastCapErr
+}
+
+func capBsetRead(n int) error {
+	_, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0)
+	return err
+}
+
+// probeLastCap bisects 0..63 for the last number read accepts.
+func probeLastCap(read func(n int) error) (int, error) {
+	if err := read(0); err != nil {
+		return 0, fmt.Errorf("prctl(PR_CAPBSET_READ, 0): %w", err)
+	}
+	lo, hi := 0, 64 // read(lo) succeeds; read(hi) would fail
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		err := read(mid)
+		switch {
+		case err == nil:
+			lo = mid
+		case errors.Is(err, unix.EINVAL):
+			hi = mid
+		default:
+			return 0, fmt.Errorf("prctl(PR_CAPBSET_READ, %d): %w", mid, err)
+		}
+	}
+	return lo, nil
 }
 
 // New checks every name in the five sets. A name that is no capability at
@@ -189,7 +208,8 @@ func Valid(name string) bool {
 func KernelCaps() []string {
 	last, err := lastCap()
 	if err != nil {
-		// Without procfs, assume the newest kernel this build knows.
+		// The probe cannot fail short of a broken prctl: assume the newest
+		// kernel this build knows.
 		last = len(capByNumber) - 1
 	}
 	var names []string

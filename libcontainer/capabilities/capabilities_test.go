@@ -296,3 +296,31 @@ func TestApplyReexec(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeLastCap: the bisection finds every possible last capability,
+// and the real probe agrees with the host's own procfs (never the
+// container's: the init calls it after pivot_root).
+func TestProbeLastCap(t *testing.T) {
+	for last := 0; last < 64; last++ {
+		got, err := probeLastCap(func(n int) error {
+			if n > last {
+				return unix.EINVAL
+			}
+			return nil
+		})
+		if err != nil || got != last {
+			t.Fatalf("last %d: got %d, %v", last, got, err)
+		}
+	}
+	if _, err := probeLastCap(func(int) error { return unix.EPERM }); err == nil {
+		t.Fatal("a failing prctl gave no error")
+	}
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		t.Skip(err)
+	}
+	want, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if got, err := probeLastCap(capBsetRead); err != nil || got != want {
+		t.Fatalf("PR_CAPBSET_READ probe: %d, %v; cap_last_cap says %d", got, err, want)
+	}
+}
