@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -109,6 +110,7 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 		if err := json.Unmarshal(b, &p); err != nil {
 			return nil, fmt.Errorf("--process %s: %w", path, err)
 		}
+		inheritContainerProcess(&p, spec.Process)
 	} else {
 		if c.NArg() < 2 {
 			return nil, errors.New("exec: no command given (and no --process)")
@@ -117,10 +119,7 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 		p.Args = c.Args().Slice()[1:]
 		p.Terminal = false
 		p.ConsoleSize = nil
-		if p.Capabilities != nil {
-			cp := *p.Capabilities
-			p.Capabilities = &cp
-		}
+		p.Capabilities = cloneCaps(p.Capabilities)
 	}
 	if c.IsSet("tty") {
 		p.Terminal = c.Bool("tty")
@@ -165,6 +164,46 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 		p.SelinuxLabel = v
 	}
 	return &p, nil
+}
+
+// inheritContainerProcess fills what a --process file leaves unset with
+// the container's own settings, so the file cannot drop confinement by
+// omission: capabilities (runc: the container's set when the field is
+// absent, never "all of them"), the AppArmor profile and SELinux label,
+// and rlimits (runc 1.5 leaves the caller's; rt takes the container's, see
+// docs/ARCHITECTURE.md). noNewPrivileges is the file's value, as in runc:
+// the field is a plain boolean, so absent and false cannot be told apart.
+func inheritContainerProcess(p, ct *specs.Process) {
+	if ct == nil {
+		return
+	}
+	if p.Capabilities == nil {
+		p.Capabilities = cloneCaps(ct.Capabilities)
+	}
+	if p.ApparmorProfile == "" {
+		p.ApparmorProfile = ct.ApparmorProfile
+	}
+	if p.SelinuxLabel == "" {
+		p.SelinuxLabel = ct.SelinuxLabel
+	}
+	if len(p.Rlimits) == 0 {
+		p.Rlimits = append([]specs.POSIXRlimit(nil), ct.Rlimits...)
+	}
+}
+
+// cloneCaps copies the sets, so appending --cap names never writes into
+// the container's spec.
+func cloneCaps(c *specs.LinuxCapabilities) *specs.LinuxCapabilities {
+	if c == nil {
+		return nil
+	}
+	return &specs.LinuxCapabilities{
+		Bounding:    slices.Clone(c.Bounding),
+		Effective:   slices.Clone(c.Effective),
+		Permitted:   slices.Clone(c.Permitted),
+		Inheritable: slices.Clone(c.Inheritable),
+		Ambient:     slices.Clone(c.Ambient),
+	}
 }
 
 func parseUser(s string) (uint32, uint32, error) {

@@ -43,3 +43,53 @@ cap_field() {
 	[ -n "$want" ]
 	[ "$got" = "$want" ]
 }
+
+# exec_process_file: a process.json printing the capability and rlimit
+# lines of its /proc/self, with no capabilities or rlimits of its own.
+exec_process_file() {
+	cat >"$BATS_TEST_TMPDIR/process.json" <<-'J'
+		{"args": ["sh", "-c", "grep -E '^(Cap|NoNewPrivs)' /proc/self/status; grep -E '^Max (open files|processes)' /proc/self/limits"],
+		 "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}
+	J
+}
+
+@test "security3: rt exec --process without capabilities gets the container's, not every capability" {
+	make_bundle
+	update_config '.process.noNewPrivileges = true'
+	set_args sleep 100
+	run_detached sec-execcaps
+	local pid
+	pid=$(container_pid sec-execcaps)
+	exec_process_file
+	run rt exec --process "$BATS_TEST_TMPDIR/process.json" sec-execcaps
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local f
+	for f in CapBnd CapEff CapPrm CapInh CapAmb; do
+		[[ "$output" == *"$f:	$(cap_field "$pid" "$f")"* ]] || { echo "$f differs from the init's: $(cap_field "$pid" "$f")" >&2; return 1; }
+	done
+	# And the flag form, which starts from the container's process.
+	run rt exec sec-execcaps sh -c 'grep CapBnd /proc/self/status'
+	[ "$status" -eq 0 ]
+	[ "$output" = "CapBnd:	$(cap_field "$pid" CapBnd)" ]
+}
+
+@test "security3: rt exec --process without rlimits gets the container's, not the caller's" {
+	# runc 1.5 leaves the caller's limits here (docs/ARCHITECTURE.md).
+	requires_rt
+	make_bundle
+	update_config '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 777, hard: 777}, {type: "RLIMIT_NPROC", soft: 555, hard: 555}]'
+	set_args sleep 100
+	run_detached sec-execrl
+	exec_process_file
+	run bash -c 'ulimit -n 3000; ulimit -u 3001; "$@"' _ "$RT" --root "$RT_ROOT" exec --process "$BATS_TEST_TMPDIR/process.json" sec-execrl
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Max open files            777                  777"* ]]
+	[[ "$output" == *"Max processes             555                  555"* ]]
+	# A limit the file sets wins over the container's.
+	jq '.rlimits = [{type: "RLIMIT_NOFILE", soft: 99, hard: 99}]' "$BATS_TEST_TMPDIR/process.json" >"$BATS_TEST_TMPDIR/p2.json"
+	run rt exec --process "$BATS_TEST_TMPDIR/p2.json" sec-execrl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Max open files            99                   99"* ]]
+}
