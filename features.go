@@ -11,6 +11,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/urfave/cli/v2"
 
+	"github.com/rt-runtime/rt/libcontainer"
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/seccomp"
 )
@@ -98,6 +99,8 @@ type probe interface {
 	seccompArchs() []string
 	seccompFlags() []string
 	libseccompVersion() string
+	// memoryPolicy: the set_mempolicy modes and flags the kernel accepts.
+	memoryPolicy() (modes, flags []string)
 }
 
 type hostProbe struct{}
@@ -114,11 +117,14 @@ func (hostProbe) libseccompVersion() string {
 	return fmt.Sprintf("%d.%d.%d", maj, min, mic)
 }
 
+func (hostProbe) memoryPolicy() ([]string, []string) { return libcontainer.MemoryPolicySupport() }
+
 func boolp(b bool) *bool { return &b }
 
 // buildFeatures computes the document: the compile-time tables above,
 // narrowed by what p finds (namespaces the kernel has, capabilities up to
-// cap_last_cap, archs and flags the linked libseccomp and kernel can do).
+// cap_last_cap, archs and flags the linked libseccomp and kernel can do,
+// the memory policy modes and flags the kernel accepts).
 func buildFeatures(p probe) *features.Features {
 	var namespaces []string
 	for _, n := range namespaceProcNames {
@@ -136,6 +142,7 @@ func buildFeatures(p probe) *features.Features {
 		annotations["io.github.seccomp.libseccomp.version"] = v
 	}
 	supportedFlags := p.seccompFlags()
+	mpolModes, mpolFlags := p.memoryPolicy()
 	return &features.Features{
 		OCIVersionMin: ociVersionMin,
 		OCIVersionMax: specs.Version,
@@ -161,6 +168,7 @@ func buildFeatures(p probe) *features.Features {
 			Apparmor:        &features.Apparmor{Enabled: boolp(hasAppArmor)},
 			Selinux:         &features.Selinux{Enabled: boolp(hasSELinux)},
 			IntelRdt:        &features.IntelRdt{Enabled: boolp(hasIntelRdt)},
+			MemoryPolicy:    &features.MemoryPolicy{Modes: mpolModes, Flags: mpolFlags},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: boolp(hasIDMapMounts)}},
 			NetDevices:      &features.NetDevices{Enabled: boolp(hasNetDevices)},
 		},

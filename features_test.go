@@ -20,6 +20,7 @@ type fakeProbe struct {
 	archs []string
 	flags []string
 	lib   string
+	mpol  [2][]string
 }
 
 func (f fakeProbe) hasNamespace(n string) bool { return f.ns[n] }
@@ -27,6 +28,9 @@ func (f fakeProbe) kernelCaps() []string       { return f.caps }
 func (f fakeProbe) seccompArchs() []string     { return f.archs }
 func (f fakeProbe) seccompFlags() []string     { return f.flags }
 func (f fakeProbe) libseccompVersion() string  { return f.lib }
+func (f fakeProbe) memoryPolicy() ([]string, []string) {
+	return f.mpol[0], f.mpol[1]
+}
 
 func TestBuildFeaturesFollowsProbe(t *testing.T) {
 	tests := []struct {
@@ -40,8 +44,9 @@ func TestBuildFeaturesFollowsProbe(t *testing.T) {
 			wantNS: []string{"ipc", "mount", "network", "pid", "user", "uts"},
 		},
 		{
-			name:   "all namespaces",
-			probe:  fakeProbe{ns: map[string]bool{"mnt": true, "pid": true, "net": true, "ipc": true, "uts": true, "user": true, "cgroup": true, "time": true}, caps: []string{"CAP_CHOWN", "CAP_BPF"}, flags: []string{"SECCOMP_FILTER_FLAG_LOG"}},
+			name: "all namespaces",
+			probe: fakeProbe{ns: map[string]bool{"mnt": true, "pid": true, "net": true, "ipc": true, "uts": true, "user": true, "cgroup": true, "time": true}, caps: []string{"CAP_CHOWN", "CAP_BPF"}, flags: []string{"SECCOMP_FILTER_FLAG_LOG"},
+				mpol: [2][]string{{"MPOL_BIND", "MPOL_DEFAULT"}, {"MPOL_F_STATIC_NODES"}}},
 			wantNS: []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 		},
 	}
@@ -56,6 +61,9 @@ func TestBuildFeaturesFollowsProbe(t *testing.T) {
 			}
 			if !slices.Equal(f.Linux.Capabilities, tt.probe.caps) {
 				t.Errorf("capabilities = %v, want %v", f.Linux.Capabilities, tt.probe.caps)
+			}
+			if mp := f.Linux.MemoryPolicy; mp == nil || !slices.Equal(mp.Modes, tt.probe.mpol[0]) || !slices.Equal(mp.Flags, tt.probe.mpol[1]) {
+				t.Errorf("memoryPolicy = %+v, want modes %v flags %v", mp, tt.probe.mpol[0], tt.probe.mpol[1])
 			}
 			if !slices.Equal(f.Linux.Seccomp.Archs, tt.probe.archs) {
 				t.Errorf("seccomp archs = %v, want %v", f.Linux.Seccomp.Archs, tt.probe.archs)

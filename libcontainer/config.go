@@ -185,6 +185,9 @@ func Validate(s *specs.Spec) error {
 	if err := validatePersonality(s.Linux.Personality); err != nil {
 		return err
 	}
+	if err := validateMemoryPolicy(s.Linux.MemoryPolicy); err != nil {
+		return err
+	}
 	if err := refuseUnsupported(s); err != nil {
 		return err
 	}
@@ -199,8 +202,6 @@ func refuseUnsupported(s *specs.Spec) error {
 		return errors.New("linux.intelRdt: Intel RDT is not supported by rt yet")
 	case len(s.Linux.NetDevices) > 0:
 		return errors.New("linux.netDevices: moving network devices is not supported by rt yet")
-	case s.Linux.MemoryPolicy != nil:
-		return errors.New("linux.memoryPolicy: NUMA memory policy is not supported by rt yet")
 	}
 	for i, m := range s.Mounts {
 		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {

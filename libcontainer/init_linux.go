@@ -158,6 +158,9 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	if err := applyIOPriority(proc.IOPriority); err != nil {
 		return err
 	}
+	if err := applyMemoryPolicy(cfg.Spec.Linux.MemoryPolicy); err != nil {
+		return err
+	}
 	// LSM exec labels are per thread and take effect at execve; they are
 	// written while still root (the attr files are ours until setuid) and
 	// before no_new_privileges, which limits AppArmor transitions.
