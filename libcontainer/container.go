@@ -78,6 +78,9 @@ func Create(o CreateOpts) (c *Container, err error) {
 	if err := Validate(spec); err != nil {
 		return nil, err
 	}
+	if err := checkPreserveFds(o.PreserveFds); err != nil {
+		return nil, err
+	}
 	if o.ListenFds > 0 {
 		if o.ListenFds > o.PreserveFds {
 			o.PreserveFds = o.ListenFds

@@ -49,6 +49,9 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 			return nil, fmt.Errorf("cannot exec in a paused container %q (use --ignore-paused)", st.ID)
 		}
 	}
+	if err := checkPreserveFds(o.PreserveFds); err != nil {
+		return nil, err
+	}
 	if err := validateProcess(o.Process, "process"); err != nil {
 		return nil, err
 	}

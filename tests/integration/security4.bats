@@ -46,3 +46,48 @@ load helpers
 	rt delete -f sec4-exec
 	assert_nothing_left sec4-exec
 }
+
+@test "security4: --preserve-fds past the open fds fails with one line, quickly" {
+	make_bundle
+	set_args true
+	# Not 24 GB of fd table: the first fd that is not open ends it.
+	run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" --preserve-fds 2147483647 sec4-pf </dev/null
+	echo "status $status, stdout: $output, stderr: $stderr"
+	[ "$status" -eq 1 ]
+	assert_one_error_line
+	[[ "$stderr" == *"unable to stat preserved-fd "*" (of 2147483647): no such file or directory"* ]]
+	# runc 1.5.3 leaves its state dir behind here; rt leaves nothing.
+	if is_rt; then assert_nothing_left sec4-pf; fi
+
+	set_args sleep 100
+	run_detached sec4-pf-exec
+	run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" exec --preserve-fds 2147483647 sec4-pf-exec true </dev/null
+	echo "exec: status $status, stderr: $stderr"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"unable to stat preserved-fd "*" (of 2147483647)"* ]]
+}
+
+@test "security4: negative --preserve-fds is refused (rt: no panic, the fifo stays off stderr)" {
+	requires_rt
+	make_bundle
+	set_args true
+	local n
+	local n err="$BATS_TEST_TMPDIR/err"
+	# Output to files: with the fifo on stderr a pipe would never see EOF.
+	for n in -1 -100; do
+		status=0
+		timeout 20 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" --preserve-fds "$n" "sec4-neg$n" </dev/null >/dev/null 2>"$err" || status=$?
+		echo "$n: status $status, stderr: $(cat "$err")"
+		[ "$status" -eq 1 ]
+		[ "$(wc -l <"$err")" -eq 1 ]
+		grep -qF -- "--preserve-fds: $n is negative" "$err"
+		assert_nothing_left "sec4-neg$n"
+	done
+	set_args sleep 100
+	run_detached sec4-neg-exec
+	status=0
+	timeout 20 "$RT" --root "$RT_ROOT" exec --preserve-fds -1 sec4-neg-exec true </dev/null >/dev/null 2>"$err" || status=$?
+	echo "exec: status $status, stderr: $(cat "$err")"
+	[ "$status" -eq 1 ]
+	grep -qF -- "--preserve-fds: -1 is negative" "$err"
+}

@@ -7,7 +7,25 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
+
+// checkPreserveFds bounds --preserve-fds: not negative (a negative count
+// once panicked rt or moved the exec fifo onto stderr), and every fd
+// 3..3+n-1 open in rt, so a huge count fails at the first missing fd
+// instead of growing rt by gigabytes. runc's words for the missing fd.
+func checkPreserveFds(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--preserve-fds: %d is negative", n)
+	}
+	for i := 0; i < n; i++ {
+		var st unix.Stat_t
+		if err := unix.Stat("/proc/self/fd/"+strconv.Itoa(3+i), &st); err != nil {
+			return fmt.Errorf("unable to stat preserved-fd %d (of %d): %w", i, n, err)
+		}
+	}
+	return nil
+}
 
 // checkUserMapped refuses a process user whose uid or gid has no mapping in
 // the user namespace of pid (read from the host's /proc, never the
