@@ -44,6 +44,11 @@ func DecodeSpec(b []byte, name string) (*specs.Spec, error) {
 	return &s, nil
 }
 
+// hasControlChar says whether s holds a byte below 0x20 or DEL.
+func hasControlChar(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
 func lineCol(b []byte, off int64) (int, int) {
 	if off > int64(len(b)) {
 		off = int64(len(b))
@@ -138,6 +143,16 @@ func Validate(s *specs.Spec) error {
 		seen[n.Type] = true
 		if n.Path != "" && !filepath.IsAbs(n.Path) {
 			return fmt.Errorf("linux.namespaces[%d].path: %q is not an absolute path", i, n.Path)
+		}
+		// The path becomes one line of stage 0's bootstrap: a newline
+		// would add a line of the config's choosing.
+		if hasControlChar(n.Path) {
+			return fmt.Errorf("linux.namespaces[%d].path: %q contains a control character", i, n.Path)
+		}
+	}
+	for clock := range s.Linux.TimeOffsets {
+		if clock != "monotonic" && clock != "boottime" {
+			return fmt.Errorf("linux.timeOffsets: unknown clock %q (monotonic or boottime)", clock)
 		}
 	}
 	if !seen[specs.MountNamespace] {

@@ -37,6 +37,14 @@ func TestValidate(t *testing.T) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace})
 		}, "given twice"},
 		{"relative ns path", func(s *specs.Spec) { s.Linux.Namespaces[2].Path = "proc/1/ns/net" }, "is not an absolute path"},
+		{"newline in ns path", func(s *specs.Spec) { s.Linux.Namespaces[2].Path = "/proc/1/ns/net\nclone 0" }, "linux.namespaces[2].path: \"/proc/1/ns/net\\nclone 0\" contains a control character"},
+		{"DEL in ns path", func(s *specs.Spec) { s.Linux.Namespaces[2].Path = "/proc/1/ns/net\x7f" }, "contains a control character"},
+		{"unknown time clock", func(s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic\nns 1 /x": {Secs: 1}}
+		}, `linux.timeOffsets: unknown clock "monotonic\nns 1 /x"`},
+		{"boottime offset", func(s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1}, "monotonic": {Secs: 2}}
+		}, ""},
 		{"no mount ns", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:1] }, "mount namespace is required"},
 		{"relative mount dest", func(s *specs.Spec) {
 			s.Mounts = []specs.Mount{{Destination: "tmp", Type: "tmpfs"}}

@@ -91,3 +91,37 @@ load helpers
 	[ "$status" -eq 1 ]
 	grep -qF -- "--preserve-fds: -1 is negative" "$err"
 }
+
+@test "security4: a newline in linux.namespaces[].path never reaches stage 0 as a line" {
+	make_bundle
+	set_args true
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = "/proc/1/ns/net\nclone 0" else . end)'
+	run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" sec4-nsnl </dev/null
+	echo "status $status, stderr: $stderr"
+	[ "$status" -eq 1 ]
+	assert_one_error_line
+	if is_rt; then
+		[[ "$stderr" == *'linux.namespaces[1].path: "/proc/1/ns/net\nclone 0" contains a control character'* ]]
+	else
+		[[ "$stderr" == *"no such file or directory"* ]]
+	fi
+	assert_nothing_left sec4-nsnl
+}
+
+@test "security4: a timeOffsets key other than monotonic or boottime is refused" {
+	# runc 1.5.3 hangs on an unknown clock; rt refuses it up front.
+	requires_rt
+	make_bundle
+	set_args true
+	add_namespace time
+	local key
+	for key in foo $'monotonic 1 0\nns 1073741824 /proc/1/ns/net'; do
+		update_config '.linux.timeOffsets = {($k): {secs: 1}}' --arg k "$key"
+		run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" sec4-tns </dev/null
+		echo "status $status, stderr: $stderr"
+		[ "$status" -eq 1 ]
+		assert_one_error_line
+		[[ "$stderr" == *"linux.timeOffsets: unknown clock"* ]]
+		assert_nothing_left sec4-tns
+	done
+}
