@@ -6,10 +6,12 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"github.com/rt-runtime/rt/libcontainer/lsm"
 )
 
@@ -143,7 +145,7 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	if err := setRlimits(early); err != nil {
 		return err
 	}
-	if err := unix.Chdir(proc.Cwd); err != nil {
+	if err := chdirInRoot(proc.Cwd); err != nil {
 		return fmt.Errorf("chdir to cwd %q: %w", proc.Cwd, err)
 	}
 	path, err := lookPath(proc.Args[0], proc.Env)
@@ -245,4 +247,30 @@ func sendSeccompFd(sock, fd int) error {
 	}
 	_, _, err := expectSync(sock, syncSeccompDone)
 	return err
+}
+
+// chdirInRoot enters cwd resolved inside the container's root (this
+// process's /, after pivot_root, chroot or rt exec's setns), with no magic
+// link followed: /proc/self/fd/N naming a directory rt's caller leaked is
+// refused (CVE-2024-21626). The result is checked too: a cwd the root
+// cannot reach reads "(unreachable)..." from getcwd.
+func chdirInRoot(cwd string) error {
+	root, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	d, err := pathsafe.OpenInRootFlags(root, cwd, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	defer d.Close()
+	if err := unix.Fchdir(int(d.Fd())); err != nil {
+		return err
+	}
+	wd, err := unix.Getwd()
+	if err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("working directory %q is outside the container's root: possible breakout", wd)
+	}
+	return nil
 }

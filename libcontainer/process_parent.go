@@ -133,6 +133,12 @@ func startChild(o startOpts) (p *parentProcess, err error) {
 	if lvl := os.Getenv("_RT_DEBUG"); lvl != "" {
 		cmd.Env = append(cmd.Env, "_RT_DEBUG="+lvl)
 	}
+	// Whatever rt's caller left open without close-on-exec stays out of the
+	// child (and of every hook rt runs later): the fds given on purpose
+	// are dup'ed onto 3.. by cmd.Start, which clears the flag on those.
+	if err := closeOnExecFrom(3); err != nil {
+		return p, err
+	}
 	if err := cmd.Start(); err != nil {
 		return p, fmt.Errorf("start init: %w", err)
 	}

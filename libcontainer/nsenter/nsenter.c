@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +30,31 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+
+/* close_fds_above closes every fd above last: the parent gives stdio, the
+ * preserved fds and its own in one run 0..last (the sync socket is the
+ * last), so anything higher was inherited by accident, from rt's caller.
+ * It runs before anything else, so no namespace joined and no file opened
+ * below can be reached through such an fd (the CVE-2024-21626 class). */
+static void close_fds_above(int sock, int last)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd;
+
+	if (syscall(SYS_close_range, (unsigned int)last + 1, ~0U, 0U) == 0)
+		return;
+	/* Kernels before 5.9: the host's /proc (no namespace joined yet). */
+	d = opendir("/proc/self/fd");
+	if (!d)
+		rt_bail(sock, "list fds to close");
+	while ((e = readdir(d)) != NULL) {
+		fd = atoi(e->d_name);
+		if (fd > last && fd != dirfd(d))
+			close(fd);
+	}
+	closedir(d);
+}
 
 static void join_namespaces(int sock, struct bootstrap *b)
 {
@@ -106,6 +133,7 @@ void rt_nsenter(void)
 	sock = atoi(env);
 	if (sock < 3)
 		return;
+	close_fds_above(sock, sock);
 
 	/* Until the workload's execve, nothing in the container may open
 	 * /proc/<pid>/exe or ptrace us (the CVE-2019-5736 class). */

@@ -93,3 +93,53 @@ exec_process_file() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Max open files            99                   99"* ]]
 }
+
+@test "security3: rt exec --cwd /proc/self/fd/N cannot reach a dir leaked by rt's caller (CVE-2024-21626)" {
+	make_bundle
+	set_args sleep 100
+	run_detached sec-execcwd
+	local n
+	for n in 3 4 5 6 7 8 9 10; do
+		# fd 7 of rt's caller is a host directory without close-on-exec.
+		run --separate-stderr rt exec --cwd "/proc/self/fd/$n" sec-execcwd sh -c 'pwd; cat victim ../victim ../../victim 2>/dev/null; true' 7<"$OUT"
+		echo "fd $n: status $status, stdout: $output, stderr: $stderr"
+		if [ "$status" -eq 0 ]; then
+			[[ "$output" != *host-original* ]] || { echo "fd $n: host file read" >&2; return 1; }
+		fi
+	done
+	# A symlink of the image to the same magic link: not followed either.
+	ln -s /proc/self/fd/7 "$BUNDLE/rootfs/cwdlink"
+	run --separate-stderr rt exec --cwd /cwdlink sec-execcwd sh -c 'cat victim 2>/dev/null; true' 7<"$OUT"
+	echo "link: status $status, stdout: $output, stderr: $stderr"
+	[[ "$output" != *host-original* ]]
+	# The exec'd process holds none of the caller's fds.
+	run rt exec sec-execcwd sh -c 'ls /proc/self/fd | tr "\n" " "' 7<"$OUT" 9<"$OUT/victim"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0 1 2 3 " ]
+}
+
+@test "security3: no fd of rt's caller reaches the init or a hook at any moment of create" {
+	make_bundle
+	set_args sleep 100
+	# A createRuntime hook runs while the init waits half set up: it looks
+	# at the init's fds and its own.
+	cat >"$BATS_TEST_TMPDIR/hook.sh" <<-'EOF2'
+		#!/bin/bash
+		pid=$(jq -r .pid)
+		for f in /proc/"$pid"/fd/* /proc/self/fd/*; do readlink "$f" || true; done >>"$1"
+	EOF2
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	update_config '.hooks.createRuntime = [{path: $p, args: ["hook.sh", $o]}]' \
+		--arg p "$BATS_TEST_TMPDIR/hook.sh" --arg o "$BATS_TEST_TMPDIR/seen"
+	create_container sec-fdcreate "$BUNDLE" 5<"$OUT/victim" 7<"$OUT" 9>"$OUT/written" || { cat "$BATS_TEST_TMPDIR/sec-fdcreate.err"; return 1; }
+	local pid f
+	pid=$(container_pid sec-fdcreate)
+	# And once create is done, waiting for start.
+	for f in /proc/"$pid"/fd/*; do readlink "$f"; done >>"$BATS_TEST_TMPDIR/seen"
+	cat "$BATS_TEST_TMPDIR/seen"
+	[ -s "$BATS_TEST_TMPDIR/seen" ]
+	if grep -F "$OUT" "$BATS_TEST_TMPDIR/seen"; then
+		echo "a caller's fd reached the init or the hook" >&2
+		return 1
+	fi
+}
