@@ -155,8 +155,10 @@ func Validate(s *specs.Spec) error {
 			return fmt.Errorf("linux.timeOffsets: unknown clock %q (monotonic or boottime)", clock)
 		}
 	}
-	if !seen[specs.MountNamespace] {
-		return errors.New("linux.namespaces: a mount namespace is required")
+	if !hasOwnNamespace(s, specs.MountNamespace) {
+		if err := validateHostMounts(s); err != nil {
+			return err
+		}
 	}
 	user, hasUser := findNamespace(s, specs.UserNamespace)
 	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !hasUser {
@@ -283,6 +285,29 @@ func validateSysctl(s *specs.Spec) error {
 		if !hasOwnNamespace(s, ns) {
 			return fmt.Errorf("linux.sysctl: %q requires a new %s namespace", k, nsNames[ns])
 		}
+	}
+	return nil
+}
+
+// validateHostMounts checks a config that leaves the container in the
+// host's mount namespace (the spec allows it). As in runc, rt then mounts
+// nothing and does not pivot_root, it only chroots into the rootfs; runc
+// still makes the config's mounts, onto the host, where they outlive the
+// container: rt refuses a config that asks for any.
+func validateHostMounts(s *specs.Spec) error {
+	if len(s.Linux.MaskedPaths) > 0 || len(s.Linux.ReadonlyPaths) > 0 {
+		return errors.New("unable to restrict sys entries without a private MNT namespace")
+	}
+	const why = "without a mount namespace of its own, rt would make it on the host"
+	switch {
+	case len(s.Mounts) > 0:
+		return fmt.Errorf("mounts[0] (%s): %s", s.Mounts[0].Destination, why)
+	case len(s.Linux.Devices) > 0:
+		return fmt.Errorf("linux.devices[0] (%s): %s", s.Linux.Devices[0].Path, why)
+	case s.Root.Readonly:
+		return fmt.Errorf("root.readonly: %s", why)
+	case s.Linux.RootfsPropagation != "":
+		return fmt.Errorf("linux.rootfsPropagation: %s", why)
 	}
 	return nil
 }

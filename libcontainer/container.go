@@ -172,6 +172,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 	cfg := &initConfig{
 		CgroupPaths: st.CgroupPaths, SELinux: lsm.SELinuxEnabled(),
 		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
+		HostMounts:  !hasOwnNamespace(spec, specs.MountNamespace),
 		PreserveFds: o.PreserveFds, ExecFifoFd: 3 + o.PreserveFds, ExecResultFd: 4 + o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
 	}
 	p, err := startChild(startOpts{

@@ -79,7 +79,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	}
 	var extra []*os.File
 	rootFd := -1
-	if st.NoPivot {
+	if st.NoPivot || !hasOwnNamespace(st.Spec, specs.MountNamespace) {
 		// After setns the root is the mount namespace's, under the rootfs
 		// that was moved over it: the init's root is the way back in.
 		f, err := os.OpenFile("/proc/"+strconv.Itoa(st.Pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

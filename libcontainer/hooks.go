@@ -49,8 +49,11 @@ func hooksOf(s *specs.Spec, k hookKind) []specs.Hook {
 }
 
 // runHooks runs every hook of one kind in order, with the state JSON on
-// stdin; the first failure stops them and is returned.
-func runHooks(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger) error {
+// stdin; the first failure stops them and is returned, in runc's words
+// ("error running prestart hook #0: exit status 3, stdout: ..., stderr: ...").
+// A hook without env of its own gets defEnv (startContainer hooks: the
+// process's environment, as in runc, whose init runs them with it).
+func runHooks(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger, defEnv ...string) error {
 	hooks := hooksOf(s, k)
 	if len(hooks) == 0 {
 		return nil
@@ -63,14 +66,14 @@ func runHooks(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger) erro
 		if log != nil {
 			log.Debug("run hook", "kind", string(k), "path", h.Path)
 		}
-		if err := runHook(h, state); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", k, i, h.Path, err)
+		if err := runHook(h, state, defEnv); err != nil {
+			return fmt.Errorf("error running %s hook #%d: %w", k, i, err)
 		}
 	}
 	return nil
 }
 
-func runHook(h specs.Hook, state []byte) error {
+func runHook(h specs.Hook, state []byte, defEnv []string) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		if *h.Timeout <= 0 {
@@ -88,7 +91,7 @@ func runHook(h specs.Hook, state []byte) error {
 	}
 	cmd.Env = h.Env
 	if cmd.Env == nil {
-		cmd.Env = []string{}
+		cmd.Env = append([]string{}, defEnv...)
 	}
 	cmd.Stdin = bytes.NewReader(state)
 	// A timeout ends the hook's whole process group, and output still held
@@ -96,17 +99,17 @@ func runHook(h specs.Hook, state []byte) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("timed out after %ds", *h.Timeout)
+		return fmt.Errorf("%s: timed out after %ds", h.Path, *h.Timeout)
 	}
 	if err != nil {
-		msg := strings.TrimSpace(out.String())
 		var ee *exec.ExitError
-		if errors.As(err, &ee) && msg != "" {
-			return fmt.Errorf("%w: %s", err, msg)
+		if errors.As(err, &ee) {
+			return fmt.Errorf("%w, stdout: %s, stderr: %s", err,
+				strings.TrimSpace(stdout.String()), strings.TrimSpace(stderr.String()))
 		}
 		return err
 	}
@@ -128,8 +131,8 @@ func runHooksWarn(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger) 
 	}
 	for i, h := range hooks {
 		log.Debug("run hook", "kind", string(k), "path", h.Path)
-		if err := runHook(h, state); err != nil {
-			log.Warn(fmt.Sprintf("%s hook #%d (%s) failed: %v", k, i, h.Path, err))
+		if err := runHook(h, state, nil); err != nil {
+			log.Warn(fmt.Sprintf("error running %s hook #%d: %v", k, i, err))
 		}
 	}
 }

@@ -59,7 +59,7 @@ func execInit(sock int, cfg *initConfig) error {
 	if proc == nil {
 		return errors.New("init: exec without a process")
 	}
-	if cfg.NoPivot && cfg.RootFd > 0 {
+	if cfg.RootFd > 0 {
 		if err := unix.Fchdir(cfg.RootFd); err != nil {
 			return fmt.Errorf("enter container root: %w", err)
 		}
@@ -80,7 +80,11 @@ func execInit(sock int, cfg *initConfig) error {
 func standardInit(sock int, cfg *initConfig) error {
 	spec := cfg.Spec
 	proc := spec.Process
-	if err := setupRootfs(cfg); err != nil {
+	if cfg.HostMounts {
+		if err := makeCwd(cfg); err != nil {
+			return err
+		}
+	} else if err := setupRootfs(cfg); err != nil {
 		return err
 	}
 	// Mounts done, still before pivot_root: the parent runs prestart and
@@ -104,11 +108,17 @@ func standardInit(sock int, cfg *initConfig) error {
 	if err := applyOOMScoreAdj(proc); err != nil {
 		return err
 	}
-	if err := enterRootfs(cfg.Rootfs, cfg.NoPivot, rootPropagation(spec)); err != nil {
-		return err
-	}
-	if err := finishRootfs(spec); err != nil {
-		return err
+	if cfg.HostMounts {
+		if err := chrootRootfs(cfg.Rootfs); err != nil {
+			return err
+		}
+	} else {
+		if err := enterRootfs(cfg.Rootfs, cfg.NoPivot, rootPropagation(spec)); err != nil {
+			return err
+		}
+		if err := finishRootfs(spec); err != nil {
+			return err
+		}
 	}
 	if proc.Terminal {
 		if err := setupConsole(sock, proc.ConsoleSize, true); err != nil {
@@ -177,9 +187,13 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 		return err
 	}
 	// Seccomp with no_new_privileges goes last, so the profile need not
-	// allow what rt itself did before.
-	if err := sc.load(); err != nil {
-		return err
+	// allow what rt itself did before; for a container that waits for
+	// start, after the startContainer hooks (as in runc), unless the
+	// listener must get its notify fd now, at create.
+	if fifoFd < 0 || sc.notifies() {
+		if err := sc.load(); err != nil {
+			return err
+		}
 	}
 	if sc.notifyFd >= 0 {
 		if err := sendSeccompFd(sock, sc.notifyFd); err != nil {
@@ -209,7 +223,10 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 		unix.Close(fifoFd)
 		st := &specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated,
 			Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
-		if err := runHooks(cfg.Spec, hookStartContainer, st, nil); err != nil {
+		if err := runHooks(cfg.Spec, hookStartContainer, st, nil, proc.Env...); err != nil {
+			startFailed(cfg.ExecResultFd, err, 1)
+		}
+		if err := sc.load(); err != nil {
 			startFailed(cfg.ExecResultFd, err, 1)
 		}
 	}

@@ -87,7 +87,7 @@ func (c *Container) Start() error {
 		return fmt.Errorf("start: read exec result: %w", err)
 	}
 	if len(msg) > 0 {
-		return fmt.Errorf("start: %s", msg)
+		return errors.New(string(msg))
 	}
 	if notify != nil {
 		if err := forwardNotify(notify, c.State.NotifySocket, c.State.initAlive); err != nil {
@@ -96,7 +96,15 @@ func (c *Container) Start() error {
 	}
 	c.State.Status = specs.StateRunning
 	s := c.State.State
-	runHooksWarn(c.State.Spec, hookPoststart, &s, c.log)
+	// A failing poststart hook fails start and stops the container (runc
+	// 1.5 does so in create, runc 1.6 in start, after the workload began);
+	// delete then undoes the rest and runs the poststop hooks.
+	if err := runHooks(c.State.Spec, hookPoststart, &s, c.log); err != nil {
+		if kerr := c.kill(); kerr != nil {
+			c.log.Warn("stop container after poststart failure", "error", kerr)
+		}
+		return err
+	}
 	return nil
 }
 

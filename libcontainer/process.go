@@ -90,6 +90,22 @@ type seccompFilter struct {
 	notifyFd int
 }
 
+// notifies says whether the profile hands syscalls to a listener.
+func (f *seccompFilter) notifies() bool {
+	if f.profile == nil {
+		return false
+	}
+	if f.profile.DefaultAction == specs.ActNotify {
+		return true
+	}
+	for _, sc := range f.profile.Syscalls {
+		if sc.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *seccompFilter) load() error {
 	if f.profile == nil || f.loaded {
 		return nil

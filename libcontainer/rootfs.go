@@ -70,15 +70,42 @@ func setupRootfs(cfg *initConfig) error {
 			return err
 		}
 	}
-	// The cwd is made now, inside the rootfs, so chdir cannot fail later.
-	if cwd := spec.Process.Cwd; cwd != "/" {
-		d, err := pathsafe.MkdirAllInRoot(root, cwd, 0o755)
-		if err != nil {
-			return fmt.Errorf("create cwd %s: %w", cwd, err)
-		}
-		d.Close()
+	return mkdirCwd(root, spec.Process.Cwd)
+}
+
+// mkdirCwd makes the cwd now, inside the rootfs, so chdir cannot fail later.
+func mkdirCwd(root *os.File, cwd string) error {
+	if cwd == "/" {
+		return nil
 	}
-	return nil
+	d, err := pathsafe.MkdirAllInRoot(root, cwd, 0o755)
+	if err != nil {
+		return fmt.Errorf("create cwd %s: %w", cwd, err)
+	}
+	return d.Close()
+}
+
+// makeCwd is all the rootfs set-up of a container in the host's mount
+// namespace: no mount is made there.
+func makeCwd(cfg *initConfig) error {
+	root, err := os.OpenFile(cfg.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs: %w", err)
+	}
+	defer root.Close()
+	return mkdirCwd(root, cfg.Spec.Process.Cwd)
+}
+
+// chrootRootfs enters the rootfs of a container in the host's mount
+// namespace, where neither pivot_root nor a move of / is allowed.
+func chrootRootfs(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("chdir to rootfs: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	return unix.Chdir("/")
 }
 
 func rootPropagation(s *specs.Spec) uintptr {

@@ -55,12 +55,15 @@ const (
 
 // initConfig is the payload of the config message.
 type initConfig struct {
-	ID          string      `json:"id"`
-	Spec        *specs.Spec `json:"spec"`
-	Rootfs      string      `json:"rootfs"`
-	Bundle      string      `json:"bundle"`
-	NoPivot     bool        `json:"noPivot,omitempty"`
-	PreserveFds int         `json:"preserveFds,omitempty"`
+	ID      string      `json:"id"`
+	Spec    *specs.Spec `json:"spec"`
+	Rootfs  string      `json:"rootfs"`
+	Bundle  string      `json:"bundle"`
+	NoPivot bool        `json:"noPivot,omitempty"`
+	// HostMounts: no mount namespace of the container's own; the init
+	// mounts nothing and only chroots into the rootfs.
+	HostMounts  bool `json:"hostMounts,omitempty"`
+	PreserveFds int  `json:"preserveFds,omitempty"`
 	// ExecFifoFd is the fd (in the init) of the exec fifo, opened O_RDWR.
 	ExecFifoFd int `json:"execFifoFd,omitempty"`
 	// ExecResultFd is the write side of the exec result fifo: empty at its
