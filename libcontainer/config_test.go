@@ -45,7 +45,19 @@ func TestValidate(t *testing.T) {
 		{"boottime offset", func(s *specs.Spec) {
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1}, "monotonic": {Secs: 2}}
 		}, ""},
-		{"no mount ns", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:1] }, "mount namespace is required"},
+		{"no mount ns", func(s *specs.Spec) {
+			s.Linux.Namespaces = s.Linux.Namespaces[:1]
+			s.Linux.MaskedPaths, s.Linux.ReadonlyPaths, s.Mounts = nil, nil, nil
+		}, ""},
+		{"no mount ns, masked paths", func(s *specs.Spec) {
+			s.Linux.Namespaces = s.Linux.Namespaces[:1]
+			s.Linux.MaskedPaths = []string{"/proc/kcore"}
+		}, "unable to restrict sys entries without a private MNT namespace"},
+		{"no mount ns, mounts", func(s *specs.Spec) {
+			s.Linux.Namespaces = s.Linux.Namespaces[:1]
+			s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+			s.Mounts = []specs.Mount{{Destination: "/tmp", Type: "tmpfs"}}
+		}, "mounts[0] (/tmp): without a mount namespace of its own"},
 		{"relative mount dest", func(s *specs.Spec) {
 			s.Mounts = []specs.Mount{{Destination: "tmp", Type: "tmpfs"}}
 		}, `mounts[0].destination: "tmp" is not an absolute path`},
