@@ -41,59 +41,72 @@ var execCommand = &cli.Command{
 	},
 	SkipFlagParsing: false,
 	Action: func(c *cli.Context) error {
-		if c.NArg() < 1 {
-			return errors.New("exec: expects <container-id> [command args...]")
-		}
-		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
-		if err != nil {
-			return err
-		}
-		proc, err := execProcess(c, ct.State.Spec)
-		if err != nil {
-			return err
-		}
-		detach := c.Bool("detach")
-		if !detach {
-			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-				return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err)
-			}
-		}
-		sigs := make(chan os.Signal, 64)
-		if !detach {
-			signal.Notify(sigs)
-		}
-		ep, err := ct.Exec(libcontainer.ExecOpts{
-			Process:       proc,
-			ConsoleSocket: c.String("console-socket"),
-			PidFile:       c.String("pid-file"),
-			Detach:        detach,
-			PreserveFds:   c.Int("preserve-fds"),
-			IgnorePaused:  c.Bool("ignore-paused"),
-			SubCgroup:     c.String("cgroup"),
-			Log:           logger,
-		})
-		if err != nil {
-			return err
-		}
-		if detach {
-			return nil
-		}
-		var waitConsole func()
-		if ep.Console >= 0 {
-			if waitConsole, err = libcontainer.ProxyConsole(ep.Console); err != nil {
-				unix.Kill(ep.Pid, unix.SIGKILL)
+		if err := execAction(c); err != nil {
+			var ee *exitError
+			if errors.As(err, &ee) {
 				return err
 			}
-		}
-		code := waitForInit(ep.Pid, sigs)
-		if waitConsole != nil {
-			waitConsole()
-		}
-		if code != 0 {
-			return &exitError{code}
+			// As runc: rt's own failure exits 255, the process's status
+			// is passed through.
+			return &codeError{err: err, code: 255}
 		}
 		return nil
 	},
+}
+
+func execAction(c *cli.Context) error {
+	if c.NArg() < 1 {
+		return errors.New("exec: expects <container-id> [command args...]")
+	}
+	ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
+	if err != nil {
+		return err
+	}
+	proc, err := execProcess(c, ct.State.Spec)
+	if err != nil {
+		return err
+	}
+	detach := c.Bool("detach")
+	if !detach {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err)
+		}
+	}
+	sigs := make(chan os.Signal, 64)
+	if !detach {
+		signal.Notify(sigs)
+	}
+	ep, err := ct.Exec(libcontainer.ExecOpts{
+		Process:       proc,
+		ConsoleSocket: c.String("console-socket"),
+		PidFile:       c.String("pid-file"),
+		Detach:        detach,
+		PreserveFds:   c.Int("preserve-fds"),
+		IgnorePaused:  c.Bool("ignore-paused"),
+		SubCgroup:     c.String("cgroup"),
+		Log:           logger,
+	})
+	if err != nil {
+		return err
+	}
+	if detach {
+		return nil
+	}
+	var waitConsole func()
+	if ep.Console >= 0 {
+		if waitConsole, err = libcontainer.ProxyConsole(ep.Console); err != nil {
+			unix.Kill(ep.Pid, unix.SIGKILL)
+			return err
+		}
+	}
+	code := waitForInit(ep.Pid, sigs)
+	if waitConsole != nil {
+		waitConsole()
+	}
+	if code != 0 {
+		return &exitError{code}
+	}
+	return nil
 }
 
 func init() { registerCommand(execCommand) }

@@ -159,18 +159,34 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// codeError is a failure of rt's own that exits with a status other than
+// 1: runc's exec exits 255 when it fails itself, so that a caller can tell
+// that from the status of the process it ran.
+type codeError struct {
+	err  error
+	code int
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
 // fatal prints the one line the user sees and logs it as an error.
 func fatal(err error) {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		os.Exit(ee.code)
 	}
+	code := 1
+	var ce *codeError
+	if errors.As(err, &ce) {
+		code = ce.code
+	}
 	msg := strings.TrimSpace(err.Error())
 	if logToFile {
 		logger.Error(msg)
 	}
 	fmt.Fprintln(os.Stderr, "rt: "+msg)
-	os.Exit(1)
+	os.Exit(code)
 }
 
 // registered holds the commands that files other than main.go add with

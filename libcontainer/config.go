@@ -243,10 +243,8 @@ func validateProcess(p *specs.Process, field string) error {
 			return fmt.Errorf("%s.rlimits[%d]: soft limit %d is above hard limit %d", field, i, r.Soft, r.Hard)
 		}
 	}
-	for i, e := range p.Env {
-		if !strings.Contains(e, "=") {
-			return fmt.Errorf("%s.env[%d]: %q is not KEY=VALUE", field, i, e)
-		}
+	if err := validateEnv(p.Env, field); err != nil {
+		return err
 	}
 	return validateProcessAttrs(p, field)
 }

@@ -158,7 +158,8 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	if err := chdirInRoot(proc.Cwd); err != nil {
 		return fmt.Errorf("chdir to cwd %q: %w", proc.Cwd, err)
 	}
-	path, err := lookPath(proc.Args[0], proc.Env)
+	env := prepareEnv(proc.Env, proc.User.UID)
+	path, err := lookPath(proc.Args[0], env)
 	if err != nil {
 		return err
 	}
@@ -236,13 +237,12 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 		}
 		return err
 	}
-	if err := unix.Exec(path, proc.Args, proc.Env); err != nil {
-		err = fmt.Errorf("exec %q: %w", proc.Args[0], err)
-		if fifoFd >= 0 {
-			startFailed(cfg.ExecResultFd, err, 127)
-		}
-		return err
-	}
+	err = unix.Exec(path, proc.Args, env)
+	// As runc: a failed execve (a script's missing interpreter, a bad
+	// binary) is the workload's failure, not rt start's or rt exec's: the
+	// reason goes to the process's stderr and it exits 255.
+	fmt.Fprintf(os.Stderr, "exec %s: %v\n", path, err)
+	os.Exit(255)
 	return nil
 }
 

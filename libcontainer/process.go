@@ -50,7 +50,9 @@ func lookPath(name string, env []string) (string, error) {
 		}
 		return name, nil
 	}
-	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	// No PATH in the environment means no search path, as in runc (whose
+	// lookup reads the PATH the workload gets).
+	path := ""
 	for _, e := range env {
 		if v, ok := strings.CutPrefix(e, "PATH="); ok {
 			path = v
@@ -71,7 +73,7 @@ func lookPath(name string, env []string) (string, error) {
 func executable(p string) error {
 	fi, err := os.Stat(p)
 	if err != nil {
-		return errors.Unwrap(err)
+		return err // "stat /x: no such file or directory", as runc words it
 	}
 	if fi.IsDir() {
 		return errors.New("is a directory")
