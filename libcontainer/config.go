@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,12 +18,29 @@ import (
 // line and column.
 func LoadSpec(bundle string) (*specs.Spec, error) {
 	p := filepath.Join(bundle, "config.json")
-	b, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
+	defer f.Close()
+	// Read one byte past the bound to tell "at the bound" from "beyond".
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(b) > maxConfigSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", p, maxConfigSize>>20)
+	}
 	return DecodeSpec(b, p)
 }
+
+// maxConfigSize bounds config.json: real configs are kilobytes, and the
+// spec travels to the init in one sync message (maxSyncSize).
+const maxConfigSize = 16 << 20
+
+// maxMounts bounds linux mounts[]: each is a few syscalls in the init and
+// an entry in the container's mount table.
+const maxMounts = 4096
 
 // DecodeSpec decodes a config; name is used in error messages.
 func DecodeSpec(b []byte, name string) (*specs.Spec, error) {
@@ -172,6 +190,9 @@ func Validate(s *specs.Spec) error {
 	}
 	if s.Domainname != "" && !hasOwnNamespace(s, specs.UTSNamespace) {
 		return errors.New("domainname: setting the domainname needs a new uts namespace")
+	}
+	if len(s.Mounts) > maxMounts {
+		return fmt.Errorf("mounts: %d entries, more than the %d rt allows", len(s.Mounts), maxMounts)
 	}
 	for i, m := range s.Mounts {
 		if !filepath.IsAbs(m.Destination) {

@@ -320,6 +320,12 @@ func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st spec
 		if err != nil {
 			return -1, fmt.Errorf("container process exited before it was ready: %w", err)
 		}
+		// Only console and seccomp carry an fd; one on any other message
+		// (or a second one) is closed, never kept in a long-lived parent.
+		if fd >= 0 && m.Type != syncConsole && m.Type != syncSeccomp {
+			unix.Close(fd)
+			fd = -1
+		}
 		switch {
 		case m.Type == syncError:
 			return -1, errors.New(m.Error)

@@ -94,6 +94,9 @@ func writeSync(sock int, m syncMsg, fd int) error {
 	if err != nil {
 		return fmt.Errorf("encode sync %s: %w", m.Type, err)
 	}
+	if len(body) > maxSyncSize {
+		return fmt.Errorf("sync %s: message of %d bytes is larger than %d MiB", m.Type, len(body), maxSyncSize>>20)
+	}
 	buf := make([]byte, 4+len(body))
 	binary.BigEndian.PutUint32(buf, uint32(len(body)))
 	copy(buf[4:], body)
@@ -148,7 +151,7 @@ func readFull(fd int, b []byte) error {
 func readSync(sock int) (syncMsg, int, error) {
 	var m syncMsg
 	head := make([]byte, 4)
-	oob := make([]byte, unix.CmsgSpace(4))
+	oob := make([]byte, unix.CmsgSpace(4*4))
 	fd := -1
 	got := 0
 	for got == 0 {
@@ -164,27 +167,40 @@ func readSync(sock int) (syncMsg, int, error) {
 		}
 		got = n
 		if oobn > 0 {
+			// One fd a message at most: any more are closed here.
 			if fds, err := parseRights(oob[:oobn]); err == nil && len(fds) > 0 {
 				fd = fds[0]
+				for _, extra := range fds[1:] {
+					unix.Close(extra)
+				}
 			}
 		}
 	}
+	fail := func(err error) (syncMsg, int, error) {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return m, -1, err
+	}
 	if err := readFull(sock, head[got:]); err != nil {
-		return m, fd, fmt.Errorf("read sync: %w", err)
+		return fail(fmt.Errorf("read sync: %w", err))
 	}
 	size := binary.BigEndian.Uint32(head)
-	if size > 64<<20 {
-		return m, fd, fmt.Errorf("read sync: message of %d bytes is too large", size)
+	if size > maxSyncSize {
+		return fail(fmt.Errorf("read sync: message of %d bytes is too large", size))
 	}
 	body := make([]byte, size)
 	if err := readFull(sock, body); err != nil {
-		return m, fd, fmt.Errorf("read sync: %w", err)
+		return fail(fmt.Errorf("read sync: %w", err))
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
-		return m, fd, fmt.Errorf("decode sync message: %w", err)
+		return fail(fmt.Errorf("decode sync message: %w", err))
 	}
 	return m, fd, nil
 }
+
+// maxSyncSize bounds one framed message (the config is the largest).
+const maxSyncSize = 64 << 20
 
 func parseRights(oob []byte) ([]int, error) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
@@ -203,18 +219,23 @@ func parseRights(oob []byte) ([]int, error) {
 
 // expectSync reads the next message and checks its type; an error message
 // from the peer becomes the returned error.
+// None of the messages the init expects carries an fd: one that arrives
+// anyway is closed.
 func expectSync(sock int, want syncType) (syncMsg, int, error) {
 	m, fd, err := readSync(sock)
 	if err != nil {
-		return m, fd, err
+		return m, -1, err
+	}
+	if fd >= 0 {
+		unix.Close(fd)
 	}
 	if m.Type == syncError {
-		return m, fd, errors.New(m.Error)
+		return m, -1, errors.New(m.Error)
 	}
 	if m.Type != want {
-		return m, fd, fmt.Errorf("sync: got %q, want %q", m.Type, want)
+		return m, -1, fmt.Errorf("sync: got %q, want %q", m.Type, want)
 	}
-	return m, fd, nil
+	return m, -1, nil
 }
 
 // closeOnExecFrom marks every fd >= from close-on-exec (CVE-2024-21626:

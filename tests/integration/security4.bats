@@ -125,3 +125,33 @@ load helpers
 		assert_nothing_left sec4-tns
 	done
 }
+
+@test "security4: a config.json past 16 MiB fails with one clear line, not a broken pipe" {
+	requires_rt
+	make_bundle
+	set_args true
+	# 70 MB of annotation: once "broken pipe" when the init refused the frame.
+	head -c 70000000 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/big"
+	jq --rawfile big "$BATS_TEST_TMPDIR/big" '.annotations = {big: $big}' "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+	mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+	rm "$BATS_TEST_TMPDIR/big"
+	run --separate-stderr timeout 60 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" sec4-big </dev/null
+	echo "status $status, stderr: $stderr"
+	[ "$status" -eq 1 ]
+	assert_one_error_line
+	[[ "$stderr" == *"config.json: larger than 16 MiB"* ]]
+	assert_nothing_left sec4-big
+}
+
+@test "security4: more than 4096 mounts are refused with one line" {
+	requires_rt
+	make_bundle
+	set_args true
+	update_config '.mounts += [range(4100) | {destination: "/tmp/m", type: "tmpfs", source: "tmpfs"}]'
+	run --separate-stderr timeout 60 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" sec4-mounts </dev/null
+	echo "status $status, stderr: $stderr"
+	[ "$status" -eq 1 ]
+	assert_one_error_line
+	[[ "$stderr" == *"mounts: 41"*" entries, more than the 4096 rt allows"* ]]
+	assert_nothing_left sec4-mounts
+}
