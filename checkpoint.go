@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 )
@@ -15,7 +16,18 @@ func unsupported(name, usage string) *cli.Command {
 		Usage:           usage + " (not supported yet)",
 		ArgsUsage:       "<container-id>",
 		SkipFlagParsing: true,
-		Action: func(*cli.Context) error {
+		Action: func(c *cli.Context) error {
+			// Any flag is accepted so that the one line below is the
+			// error, but -h/--help answers as for every command.
+			for _, a := range c.Args().Slice() {
+				if a == "--" {
+					break
+				}
+				if a == "-h" || a == "--help" {
+					cli.HelpPrinter(os.Stdout, cli.CommandHelpTemplate, c.Command)
+					return nil
+				}
+			}
 			return fmt.Errorf("%s: checkpoint/restore (CRIU) is not supported by rt yet", name)
 		},
 	}

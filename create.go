@@ -24,7 +24,7 @@ var createCommand = &cli.Command{
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		ct, err := libcontainer.Create(createOpts(c, c.Args().First(), c.String("bundle"), true))

@@ -16,7 +16,7 @@ var deleteCommand = &cli.Command{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it is not stopped"},
 	},
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)

@@ -39,7 +39,7 @@ var eventsCommand = &cli.Command{
 		&cli.BoolFlag{Name: "stats", Usage: "print one stats sample and exit"},
 	},
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		interval := c.Duration("interval")

@@ -41,6 +41,9 @@ var execCommand = &cli.Command{
 	},
 	SkipFlagParsing: false,
 	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, minArgs); err != nil {
+			return err // exit status 1, as runc's
+		}
 		if err := execAction(c); err != nil {
 			var ee *exitError
 			if errors.As(err, &ee) {
@@ -55,9 +58,6 @@ var execCommand = &cli.Command{
 }
 
 func execAction(c *cli.Context) error {
-	if c.NArg() < 1 {
-		return errors.New("exec: expects <container-id> [command args...]")
-	}
 	ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
 	if err != nil {
 		return err

@@ -20,8 +20,8 @@ var featuresCommand = &cli.Command{
 	Name:  "features",
 	Usage: "print the OCI features document of this build on this host (JSON)",
 	Action: func(c *cli.Context) error {
-		if c.NArg() != 0 {
-			return fmt.Errorf("features: takes no arguments")
+		if err := checkArgs(c, 0, exactArgs); err != nil {
+			return err
 		}
 		b, err := json.MarshalIndent(buildFeatures(hostProbe{}), "", "    ")
 		if err != nil {

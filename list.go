@@ -33,6 +33,9 @@ var listCommand = &cli.Command{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the ids"},
 	},
 	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 0, exactArgs); err != nil {
+			return err
+		}
 		states, err := libcontainer.List(c.String("root"))
 		if err != nil {
 			return err

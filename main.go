@@ -49,7 +49,7 @@ func main() {
 		libcontainer.Init() // never returns
 	}
 	app := newApp()
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorderCommandArgs(app, os.Args)); err != nil {
 		fatal(err)
 	}
 }
@@ -63,7 +63,7 @@ func newApp() *cli.App {
 		fmt.Printf("spec: %s\n", specs.Version)
 		fmt.Printf("go: %s\n", runtime.Version())
 	}
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "rt",
 		Usage:                "OCI container runtime",
 		Version:              version,
@@ -84,6 +84,12 @@ func newApp() *cli.App {
 		}, registered...),
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	for _, c := range app.Commands {
+		// runc has no "help" sub-command under each command: "rt run -d h"
+		// runs a container named h.
+		c.HideHelpCommand = true
+	}
+	return app
 }
 
 func defaultRoot() string {
@@ -194,11 +200,3 @@ func fatal(err error) {
 var registered []*cli.Command
 
 func registerCommand(c *cli.Command) { registered = append(registered, c) }
-
-// checkArgs enforces the number of positional arguments.
-func checkArgs(c *cli.Context, n int, usage string) error {
-	if c.NArg() != n {
-		return fmt.Errorf("%s: expects %d argument(s): %s", c.Command.Name, n, usage)
-	}
-	return nil
-}

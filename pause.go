@@ -31,7 +31,7 @@ func freezerCommand(name, usage string, allowed func(string, specs.ContainerStat
 		Usage:     usage,
 		ArgsUsage: "<container-id>",
 		Action: func(c *cli.Context) error {
-			if err := checkArgs(c, 1, "<container-id>"); err != nil {
+			if err := checkArgs(c, 1, exactArgs); err != nil {
 				return err
 			}
 			ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-runtime/rt/libcontainer"
@@ -26,8 +25,8 @@ array of their host pids.`,
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 	},
 	Action: func(c *cli.Context) error {
-		if c.NArg() < 1 {
-			return fmt.Errorf("ps: expects at least 1 argument: <container-id> [-- ps options]")
+		if err := checkArgs(c, 1, minArgs); err != nil {
+			return err
 		}
 		format := c.String("format")
 		if format != "table" && format != "json" {
@@ -73,9 +72,8 @@ func containerPids(root, id string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ct.State.Status == specs.StateStopped {
-		return nil, fmt.Errorf("ps: container %q is stopped: it has no processes", id)
-	}
+	// A stopped container lists what is left in its cgroup, as runc's
+	// does: nothing, unless it had no pid namespace of its own.
 	cg, err := ct.Cgroup()
 	if err != nil {
 		return nil, err
@@ -87,10 +85,9 @@ func containerPids(root, id string) ([]int, error) {
 	return pids, nil
 }
 
+// printPidsJSON prints the pids as a JSON array; no pids (a stopped
+// container) print as null, as runc's do.
 func printPidsJSON(pids []int) error {
-	if pids == nil {
-		pids = []int{} // [] rather than null
-	}
 	b, err := json.Marshal(pids)
 	if err != nil {
 		return fmt.Errorf("ps: encode pids: %w", err)

@@ -21,7 +21,7 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
 	),
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		id, bundle := runTarget(c)

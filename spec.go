@@ -18,6 +18,9 @@ var specCommand = &cli.Command{
 		&cli.BoolFlag{Name: "rootless", Usage: "write a config for a rootless container (not supported yet)"},
 	},
 	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 0, exactArgs); err != nil {
+			return err
+		}
 		if c.Bool("rootless") {
 			return fmt.Errorf("spec --rootless: rootless containers are not supported yet")
 		}

@@ -12,7 +12,7 @@ var startCommand = &cli.Command{
 	Usage:     "start the process of a created container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)

@@ -15,7 +15,7 @@ var stateCommand = &cli.Command{
 	Usage:     "print the OCI state of a container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)

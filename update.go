@@ -56,7 +56,7 @@ to its cgroup and kept in its state. A value of 0 (or an absent field in
 memory, cpu-quota or pids limit.`,
 	Flags: updateCLIFlags(),
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, "<container-id>"); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		u, err := updateFromCLI(c)

@@ -108,40 +108,60 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// Signal sends sig to the init, or with all to every process of the
-// container's cgroup.
-func (c *Container) Signal(sig unix.Signal, all bool) error {
-	if c.State.Status == specs.StateStopped {
-		if all {
-			// Leftover processes of a container without a pid namespace.
-			return c.signalAll(sig)
+// ErrNotRunning is runc's error for a signal to a container whose init is
+// gone; containerd's shim matches its text ("container not running").
+var ErrNotRunning = errors.New("container not running")
+
+// Signal sends sig to the init. SIGKILL to a container without a pid
+// namespace of its own goes to every process of its cgroup, also after its
+// init is gone: killing the init does not end the others there, as it does
+// for the init of a pid namespace. runc 1.2+ does the same; its
+// `kill --all` changes nothing else (the caller ignores ErrNotRunning).
+func (c *Container) Signal(sig unix.Signal) error {
+	if sig == unix.SIGKILL && !ownPidNamespace(c.State.Spec) {
+		if err := c.killAll(); err != nil {
+			return fmt.Errorf("unable to kill all processes: %w", err)
 		}
-		return fmt.Errorf("container %q is not running", c.State.ID)
+		return nil
 	}
-	if all {
-		return c.signalAll(sig)
+	if c.State.Status == specs.StateStopped {
+		return ErrNotRunning
 	}
 	if err := unix.Kill(c.State.Pid, sig); err != nil {
-		return fmt.Errorf("signal init %d: %w", c.State.Pid, err)
+		return fmt.Errorf("unable to signal init: %w", err)
+	}
+	// A frozen v1 process dies only when thawed.
+	if sig == unix.SIGKILL && c.State.Status == StatusPaused {
+		if cg, err := cgroups.Load(c.State.CgroupPaths); err == nil {
+			cg.Thaw()
+		}
 	}
 	return nil
 }
 
-func (c *Container) signalAll(sig unix.Signal) error {
+// ownPidNamespace: a new pid namespace, not the host's nor a joined one.
+func ownPidNamespace(s *specs.Spec) bool {
+	n, ok := findNamespace(s, specs.PIDNamespace)
+	return ok && n.Path == ""
+}
+
+// killAll SIGKILLs every process of the cgroup, frozen so that none forks
+// a child the listing misses, then thaws them so that they die.
+func (c *Container) killAll() error {
 	cg, err := cgroups.Load(c.State.CgroupPaths)
 	if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
+	if err := cg.Freeze(); err != nil {
+		c.log.Warn("kill: freeze before SIGKILL", "err", err)
+	}
+	defer cg.Thaw()
 	pids, err := cg.Pids()
 	if err != nil {
 		return fmt.Errorf("list processes: %w", err)
 	}
-	// A frozen process gets the signal when thawed; SIGKILL must land now.
-	if sig == unix.SIGKILL && c.State.Status == StatusPaused {
-		defer cg.Thaw()
-	}
 	for _, pid := range pids {
-		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+		if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("signal %d: %w", pid, err)
 		}
 	}

@@ -189,12 +189,11 @@ func lockDir(dir string) (*os.File, error) {
 
 // List returns the states of every container under root.
 func List(root string) ([]*State, error) {
+	// A root that does not exist is an error, as in runc (a mistyped
+	// --root must not read as "no containers"), and is not created.
 	ents, err := os.ReadDir(root)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("list %s: %w", root, err)
+		return nil, err
 	}
 	var out []*State
 	for _, e := range ents {

@@ -106,23 +106,6 @@ cgroup_pids() {
 	assert_nothing_left ps-created
 }
 
-@test "rt-only: ps of a stopped container fails with a clear error" {
-	# runc 1.1 prints an empty table.
-	requires_rt
-	make_bundle
-	set_args true
-	run_detached ps-stopped
-	wait_for_status ps-stopped stopped
-	run --separate-stderr rt ps ps-stopped
-	assert_one_error_line
-	[[ "$stderr" == *ps-stopped* ]]
-	[[ "$stderr" == *stopped* ]]
-	run --separate-stderr rt ps --format json ps-stopped
-	assert_one_error_line
-	rt delete ps-stopped
-	assert_nothing_left ps-stopped
-}
-
 @test "ps of a container that does not exist fails" {
 	run --separate-stderr rt ps no-such-ctr
 	assert_one_error_line
