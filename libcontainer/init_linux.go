@@ -183,7 +183,7 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	if err := lsm.ApplySELinuxExecLabel(proc.SelinuxLabel, cfg.SELinux); err != nil {
 		return err
 	}
-	sc := &seccompFilter{profile: cfg.Spec.Linux.Seccomp, notifyFd: -1}
+	sc := &seccompFilter{profile: cfg.Spec.Linux.Seccomp, sock: sock}
 	if err := applyUserAndSecurity(cfg.Spec, proc, sc); err != nil {
 		return err
 	}
@@ -193,11 +193,6 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	// listener must get its notify fd now, at create.
 	if fifoFd < 0 || sc.notifies() {
 		if err := sc.load(); err != nil {
-			return err
-		}
-	}
-	if sc.notifyFd >= 0 {
-		if err := sendSeccompFd(sock, sc.notifyFd); err != nil {
 			return err
 		}
 	}

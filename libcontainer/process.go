@@ -85,11 +85,14 @@ func executable(p string) error {
 }
 
 // seccompFilter loads the container's profile once, at the point the
-// caller picks, and keeps the notify fd (or -1) for the listener.
+// caller picks, and hands the notify fd (if any) to the parent, for the
+// listener, right after loading: a profile may notify on what rt itself
+// calls next (setresuid, capset ... when loaded before the user switch),
+// and those calls wait for a listener that must already have the fd.
 type seccompFilter struct {
-	profile  *specs.LinuxSeccomp
-	loaded   bool
-	notifyFd int
+	profile *specs.LinuxSeccomp
+	loaded  bool
+	sock    int // sync socket to the parent
 }
 
 // notifies says whether the profile hands syscalls to a listener.
@@ -120,7 +123,9 @@ func (f *seccompFilter) load() error {
 	if len(skipped) > 0 {
 		debugf("seccomp: syscalls unknown to libseccomp skipped: %s", strings.Join(skipped, " "))
 	}
-	f.notifyFd = fd
+	if fd >= 0 {
+		return sendSeccompFd(f.sock, fd)
+	}
 	return nil
 }
 

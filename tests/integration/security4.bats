@@ -7,6 +7,28 @@
 
 load helpers
 
+teardown() {
+	if [[ -n "${AGENT_PID:-}" ]]; then
+		kill "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID" 2>/dev/null
+	fi
+	common_teardown
+}
+
+# start_agent FLAGS...: contrib/cmd/seccomp-agent on $AGENT_SOCK (as in
+# seccomp.bats); teardown stops it by pid.
+start_agent() {
+	AGENT="$BATS_RUN_TMPDIR/seccomp-agent"
+	if [[ ! -x "$AGENT" ]]; then
+		(cd "$REPO" && CGO_ENABLED=1 go build -o "$AGENT" ./contrib/cmd/seccomp-agent) || return 1
+	fi
+	AGENT_SOCK="$BATS_TEST_TMPDIR/agent.sock"
+	"$AGENT" --socket "$AGENT_SOCK" "$@" </dev/null >"$BATS_TEST_TMPDIR/agent.log" 2>&1 &
+	AGENT_PID=$!
+	remember_pid "$AGENT_PID"
+	wait_for_file "$AGENT_SOCK"
+}
+
 @test "security4: uid or gid 4294967295 (setresuid's -1) is refused, not silently root" {
 	make_bundle
 	set_args id
@@ -88,7 +110,7 @@ load helpers
 	status=0
 	timeout 20 "$RT" --root "$RT_ROOT" exec --preserve-fds -1 sec4-neg-exec true </dev/null >/dev/null 2>"$err" || status=$?
 	echo "exec: status $status, stderr: $(cat "$err")"
-	[ "$status" -eq 1 ]
+	[ "$status" -ne 0 ]
 	grep -qF -- "--preserve-fds: -1 is negative" "$err"
 }
 
@@ -154,4 +176,27 @@ load helpers
 	assert_one_error_line
 	[[ "$stderr" == *"mounts: 41"*" entries, more than the 4096 rt allows"* ]]
 	assert_nothing_left sec4-mounts
+}
+
+@test "security4: seccomp notify on setresuid/capset without noNewPrivileges: the listener gets the fd first, no deadlock" {
+	start_agent --mkdir-errno 13
+	make_bundle
+	# Loaded before the user switch (no noNewPrivileges): rt's own
+	# setgroups, setresgid, setresuid and capset are notified, and only a
+	# listener that already holds the fd can let them continue.
+	update_config '.process.noNewPrivileges = false | .process.user = {uid: 1000, gid: 1000}
+		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l,
+			syscalls: [{names: ["setgroups", "setresgid", "setresuid", "capset", "mkdir"], action: "SCMP_ACT_NOTIFY"}]}' --arg l "$AGENT_SOCK"
+	set_args sh -c 'id -u; mkdir /tmp/d; echo rc=$?'
+	run timeout 20 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" sec4-notify </dev/null
+	echo "status $status, output: $output"
+	cat "$BATS_TEST_TMPDIR/agent.log"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *1000* ]]
+	[[ "$output" == *rc=1* ]]
+	grep -q 'msg=notification .*syscall=capset.*continue=true' "$BATS_TEST_TMPDIR/agent.log"
+	kill "$AGENT_PID"
+	wait "$AGENT_PID" || true
+	AGENT_PID=
+	assert_nothing_left sec4-notify
 }
