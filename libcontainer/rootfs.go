@@ -165,11 +165,17 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 			return mountCgroup(root, cfg, m, opts)
 		}
 	}
+	if err := checkOrdinaryDir(root, m); err != nil {
+		return err
+	}
 	target, err := openTarget(root, m.Destination, isDir)
 	if err != nil {
 		return err
 	}
 	defer target.Close()
+	if err := checkProcMount(root, target, cfg.Rootfs, m, src, bind); err != nil {
+		return err
+	}
 	if bind {
 		return bindMount(root, src, target, m.Destination, opts)
 	}

@@ -143,3 +143,79 @@ exec_process_file() {
 		return 1
 	fi
 }
+
+# refused_with MSG: the last `run --separate-stderr` failed with MSG, left nothing.
+refused_with() {
+	echo "status $status, stdout: $output, stderr: $stderr"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"$1"* ]]
+}
+
+@test "security3: a symlinked /proc or /sys in the image is refused (must be mounted on ordinary directory)" {
+	make_bundle
+	set_args true
+	local d
+	for d in proc sys; do
+		rm -rf "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/sys"
+		mkdir "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/sys"
+		rmdir "$BUNDLE/rootfs/$d"
+		ln -s /tmp "$BUNDLE/rootfs/$d"
+		run --separate-stderr rt run --bundle "$BUNDLE" "sec-link-$d"
+		local fs=proc
+		[ "$d" = sys ] && fs=sysfs
+		refused_with "must be mounted on ordinary directory"
+		[[ "$stderr" == *"$fs"* ]]
+		assert_nothing_left "sec-link-$d"
+	done
+	# A proc mount at an image symlink elsewhere: the same.
+	rm "$BUNDLE/rootfs/sys" && mkdir "$BUNDLE/rootfs/sys"
+	ln -s /proc "$BUNDLE/rootfs/data"
+	update_config '.mounts += [{destination: "/data", type: "proc", source: "proc"}]'
+	run --separate-stderr rt run --bundle "$BUNDLE" sec-link-data
+	refused_with "must be mounted on ordinary directory"
+	assert_nothing_left sec-link-data
+}
+
+@test "security3: a mount landing on /proc through an image symlink, or inside /proc, is refused" {
+	make_bundle
+	set_args cat /proc/sys/kernel/cap_last_cap
+	mkdir "$BUNDLE/vol"
+	# A volume bound at /data, which the image makes a link to /proc.
+	ln -s /proc "$BUNDLE/rootfs/data"
+	update_config '.mounts += [{destination: "/data", type: "bind", source: $s, options: ["rbind"]}]' --arg s "$BUNDLE/vol"
+	run --separate-stderr rt run --bundle "$BUNDLE" sec-procvol
+	refused_with "cannot be mounted because it is not of type proc"
+	assert_nothing_left sec-procvol
+	# A file bound over a procfs file (a fake cap_last_cap), directly and
+	# through the link.
+	echo 5 >"$BUNDLE/five"
+	local dest
+	for dest in /proc/sys/kernel/cap_last_cap /data/sys/kernel/cap_last_cap; do
+		update_config '.mounts = [.mounts[] | select(.destination != "/data")]
+			| .mounts += [{destination: $d, type: "bind", source: $s, options: ["bind"]}]' --arg d "$dest" --arg s "$BUNDLE/five"
+		run --separate-stderr rt run --bundle "$BUNDLE" sec-procfile
+		refused_with "cannot be mounted because it is inside /proc"
+		assert_nothing_left sec-procfile
+		update_config '.mounts = [.mounts[] | select(.destination != $d)]' --arg d "$dest"
+	done
+	# A tmpfs over /proc itself.
+	update_config '.mounts += [{destination: "/proc", type: "tmpfs", source: "tmpfs"}]'
+	run --separate-stderr rt run --bundle "$BUNDLE" sec-proctmpfs
+	refused_with "cannot be mounted because it is not of type proc"
+	assert_nothing_left sec-proctmpfs
+}
+
+@test "security3: the known-safe /proc sub-mounts (lxcfs style) are still allowed, also through a link" {
+	make_bundle
+	echo fake-uptime >"$BUNDLE/uptime"
+	ln -s /proc "$BUNDLE/rootfs/data"
+	update_config '.mounts += [{destination: "/proc/uptime", type: "bind", source: $s, options: ["bind", "ro"]},
+		{destination: "/data/meminfo", type: "bind", source: $s, options: ["bind"]}]' --arg s "$BUNDLE/uptime"
+	set_args sh -c 'cat /proc/uptime /proc/meminfo'
+	run --separate-stderr rt run --bundle "$BUNDLE" sec-procsafe
+	echo "status $status, stdout: $output, stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "fake-uptime
+fake-uptime" ]
+	assert_nothing_left sec-procsafe
+}
