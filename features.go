@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
@@ -51,7 +52,7 @@ var (
 	hasSeccomp     = true  // seccomp/, libseccomp linked in
 	hasAppArmor    = true  // process.apparmorProfile (libcontainer/lsm)
 	hasSELinux     = true  // process.selinuxLabel and linux.mountLabel (libcontainer/lsm)
-	hasIDMapMounts = false // "idmap" mount options are refused (libcontainer/mountopts.go)
+	hasIDMapMounts = true  // libcontainer/mount_idmap*.go, where the kernel has MOUNT_ATTR_IDMAP
 	hasNetDevices  = false // linux.netDevices is not implemented
 	hasIntelRdt    = false // linux.intelRdt is not implemented
 )
@@ -74,6 +75,10 @@ var mountOptionNames = []string{
 	"runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
 	"sync", "tmpcopyup", "unbindable",
 }
+
+// idmapOptionNames are listed only where idmapped mounts work (build and
+// kernel): a runtime that lists an option must honour it.
+var idmapOptionNames = []string{"idmap", "ridmap"}
 
 // namespaceProcNames maps every namespace type of the spec to its entry
 // under /proc/self/ns; libcontainer creates and joins all of them.
@@ -101,6 +106,7 @@ type probe interface {
 	libseccompVersion() string
 	// memoryPolicy: the set_mempolicy modes and flags the kernel accepts.
 	memoryPolicy() (modes, flags []string)
+	idmapMounts() bool // the kernel has MOUNT_ATTR_IDMAP
 }
 
 type hostProbe struct{}
@@ -118,6 +124,7 @@ func (hostProbe) libseccompVersion() string {
 }
 
 func (hostProbe) memoryPolicy() ([]string, []string) { return libcontainer.MemoryPolicySupport() }
+func (hostProbe) idmapMounts() bool                  { return libcontainer.IDMapMountsSupported() }
 
 func boolp(b bool) *bool { return &b }
 
@@ -143,11 +150,17 @@ func buildFeatures(p probe) *features.Features {
 	}
 	supportedFlags := p.seccompFlags()
 	mpolModes, mpolFlags := p.memoryPolicy()
+	idmap := hasIDMapMounts && p.idmapMounts()
+	mountOptions := append([]string(nil), mountOptionNames...)
+	if idmap {
+		mountOptions = append(mountOptions, idmapOptionNames...)
+		sort.Strings(mountOptions)
+	}
 	return &features.Features{
 		OCIVersionMin: ociVersionMin,
 		OCIVersionMax: specs.Version,
 		Hooks:         append([]string(nil), hookNames...),
-		MountOptions:  append([]string(nil), mountOptionNames...),
+		MountOptions:  mountOptions,
 		Linux: &features.Linux{
 			Namespaces:   namespaces,
 			Capabilities: p.kernelCaps(),
@@ -169,7 +182,7 @@ func buildFeatures(p probe) *features.Features {
 			Selinux:         &features.Selinux{Enabled: boolp(hasSELinux)},
 			IntelRdt:        &features.IntelRdt{Enabled: boolp(hasIntelRdt)},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: mpolModes, Flags: mpolFlags},
-			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: boolp(hasIDMapMounts)}},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: boolp(idmap)}},
 			NetDevices:      &features.NetDevices{Enabled: boolp(hasNetDevices)},
 		},
 		Annotations: annotations,

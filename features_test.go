@@ -21,6 +21,7 @@ type fakeProbe struct {
 	flags []string
 	lib   string
 	mpol  [2][]string
+	idmap bool
 }
 
 func (f fakeProbe) hasNamespace(n string) bool { return f.ns[n] }
@@ -31,6 +32,7 @@ func (f fakeProbe) libseccompVersion() string  { return f.lib }
 func (f fakeProbe) memoryPolicy() ([]string, []string) {
 	return f.mpol[0], f.mpol[1]
 }
+func (f fakeProbe) idmapMounts() bool { return f.idmap }
 
 func TestBuildFeaturesFollowsProbe(t *testing.T) {
 	tests := []struct {
@@ -207,5 +209,34 @@ func TestFeaturesMatchLibcontainerTables(t *testing.T) {
 	known := mapStringValues(t, "libcontainer/config.go", "nsProcName")
 	if !slices.Equal(sortedCopy(procNames), sortedCopy(known)) {
 		t.Errorf("namespaceProcNames = %v, libcontainer knows %v", procNames, known)
+	}
+}
+
+// idmapped mounts are reported, and their options listed, only where the
+// kernel has them.
+func TestFeaturesIDMap(t *testing.T) {
+	for _, kernel := range []bool{false, true} {
+		f := buildFeatures(fakeProbe{idmap: kernel})
+		got := *f.Linux.MountExtensions.IDMap.Enabled
+		if got != kernel {
+			t.Errorf("kernel idmap %v: mountExtensions.idmap.enabled = %v", kernel, got)
+		}
+		for _, o := range idmapOptionNames {
+			if slices.Contains(f.MountOptions, o) != kernel {
+				t.Errorf("kernel idmap %v: mountOptions has %q = %v", kernel, o, !kernel)
+			}
+		}
+		if !slices.IsSorted(f.MountOptions) {
+			t.Errorf("mountOptions not sorted: %v", f.MountOptions)
+		}
+	}
+	src, err := os.ReadFile("libcontainer/mountopts.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range idmapOptionNames {
+		if !strings.Contains(string(src), strconv.Quote(o)) {
+			t.Errorf("libcontainer/mountopts.go no longer takes %q", o)
+		}
 	}
 }

@@ -195,12 +195,17 @@ func Validate(s *specs.Spec) error {
 		return fmt.Errorf("mounts: %d entries, more than the %d rt allows", len(s.Mounts), maxMounts)
 	}
 	for i, m := range s.Mounts {
-		if !filepath.IsAbs(m.Destination) {
-			return fmt.Errorf("mounts[%d].destination: %q is not an absolute path", i, m.Destination)
+		// A relative destination is taken from / (runc 1.5 warns and does
+		// the same).
+		if m.Destination == "" {
+			return fmt.Errorf("mounts[%d].destination: must be set", i)
 		}
 		if _, err := parseMountOptions(m.Options); err != nil {
 			return fmt.Errorf("mounts[%d].options: %w", i, err)
 		}
+	}
+	if err := validateIDMapMounts(s); err != nil {
+		return err
 	}
 	if err := validateSysctl(s); err != nil {
 		return err
@@ -240,11 +245,6 @@ func refuseUnsupported(s *specs.Spec) error {
 		return errors.New("linux.intelRdt: Intel RDT is not supported by rt yet")
 	case len(s.Linux.NetDevices) > 0:
 		return errors.New("linux.netDevices: moving network devices is not supported by rt yet")
-	}
-	for i, m := range s.Mounts {
-		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-			return fmt.Errorf("mounts[%d]: idmapped mounts (uidMappings/gidMappings) are not supported by rt yet", i)
-		}
 	}
 	return nil
 }

@@ -60,10 +60,16 @@ func TestValidate(t *testing.T) {
 		}, "mounts[0] (/tmp): without a mount namespace of its own"},
 		{"relative mount dest", func(s *specs.Spec) {
 			s.Mounts = []specs.Mount{{Destination: "tmp", Type: "tmpfs"}}
-		}, `mounts[0].destination: "tmp" is not an absolute path`},
+		}, ""},
+		{"empty mount dest", func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Type: "tmpfs"}}
+		}, `mounts[0].destination: must be set`},
 		{"unsupported mount option", func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/tmp", Type: "tmpfs", Options: []string{"X-mount.mkdir"}}}
+		}, `mounts[0].options: mount option "X-mount.mkdir"`},
+		{"idmap on tmpfs", func(s *specs.Spec) {
 			s.Mounts = []specs.Mount{{Destination: "/tmp", Type: "tmpfs", Options: []string{"idmap"}}}
-		}, `mounts[0].options: mount option "idmap"`},
+		}, `mounts[0]: id-mapped mounts are only supported for bind-mounts`},
 		{"maps without userns", func(s *specs.Spec) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{HostID: 1000, Size: 1}}
 		}, "need a user namespace"},

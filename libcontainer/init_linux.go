@@ -46,6 +46,7 @@ func runInit(sock int) error {
 	if cfg == nil || cfg.Spec == nil || cfg.Spec.Process == nil {
 		return errors.New("init: config message without a spec")
 	}
+	cfg.sock = sock
 	if cfg.Exec {
 		return execInit(sock, cfg)
 	}

@@ -85,7 +85,7 @@ var recAttrOptions = map[string]struct {
 
 // parseMountOptions splits OCI mount options into flags, propagation and
 // filesystem data. Unknown words are passed to the filesystem as data, as
-// mount(8) does; "idmap"-style options rt cannot honour are refused.
+// mount(8) does; options rt cannot honour are refused.
 func parseMountOptions(opts []string) (*mountOptions, error) {
 	m := &mountOptions{}
 	for _, o := range opts {
@@ -121,7 +121,9 @@ func parseMountOptions(opts []string) (*mountOptions, error) {
 			continue
 		}
 		switch {
-		case o == "tmpcopyup", o == "idmap", o == "ridmap", strings.HasPrefix(o, "X-mount."):
+		case o == "idmap", o == "ridmap":
+			// The mapping itself: mountIDMapping (mount_idmap.go).
+		case o == "tmpcopyup", strings.HasPrefix(o, "X-mount."):
 			return nil, fmt.Errorf("mount option %q is not supported", o)
 		default:
 			m.data = append(m.data, o)

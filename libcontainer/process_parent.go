@@ -315,6 +315,8 @@ func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st spec
 	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
 		return -1, err
 	}
+	sources := &mountSources{spec: cfg.Spec, bundle: cfg.Bundle, initPid: p.initPid}
+	defer sources.close()
 	for {
 		m, fd, err := p.recv()
 		if err != nil {
@@ -339,6 +341,17 @@ func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st spec
 			}
 			err := sendConsole(consoleSocket, fd)
 			unix.Close(fd)
+			if err != nil {
+				return -1, err
+			}
+		case m.Type == syncMountSource && !cfg.Exec:
+			tree, err := sources.open(m.Mount)
+			if err != nil {
+				return -1, err
+			}
+			p.log.Debug("sync: send " + string(syncMountDone))
+			err = writeSync(p.sock, syncMsg{Type: syncMountDone}, tree)
+			unix.Close(tree)
 			if err != nil {
 				return -1, err
 			}

@@ -55,10 +55,18 @@ func setupRootfs(cfg *initConfig) error {
 	devIsBind := false
 	for i := range spec.Mounts {
 		m := &spec.Mounts[i]
-		if filepath.Clean(m.Destination) == "/dev" && isBindMount(m) {
+		// A relative destination is taken from /, as runc does.
+		m.Destination = filepath.Join("/", m.Destination)
+		if m.Destination == "/dev" && isBindMount(m) {
 			devIsBind = true
 		}
-		if err := mountEntry(root, cfg, m); err != nil {
+		var err error
+		if mountIDMapping(spec, m) != nil {
+			err = idmappedMount(root, cfg, i, m)
+		} else {
+			err = mountEntry(root, cfg, m)
+		}
+		if err != nil {
 			return fmt.Errorf("mount %s: %w", m.Destination, err)
 		}
 	}
@@ -215,6 +223,51 @@ func bindMount(root *os.File, src string, target *os.File, dest string, opts *mo
 	if err := unix.Mount(src, fdPath(target), "", unix.MS_BIND|rec, ""); err != nil {
 		return fmt.Errorf("bind %s: %w", src, err)
 	}
+	return finishBind(root, dest, opts)
+}
+
+// idmappedMount attaches mounts[i], an idmapped bind: the parent makes the
+// detached, mapped copy of the source (mount_idmap_parent.go) and this
+// moves it onto the destination, resolved inside the rootfs; the flags
+// and propagation then apply as for any bind.
+func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error {
+	opts, err := parseMountOptions(m.Options)
+	if err != nil {
+		return err
+	}
+	if err := writeSync(cfg.sock, syncMsg{Type: syncMountSource, Mount: i}, -1); err != nil {
+		return err
+	}
+	_, tree, err := expectSync(cfg.sock, syncMountDone)
+	if err != nil {
+		if tree >= 0 {
+			unix.Close(tree)
+		}
+		return err
+	}
+	if tree < 0 {
+		return errors.New("mount-source-done without a mount fd")
+	}
+	defer unix.Close(tree)
+	var st unix.Stat_t
+	if err := unix.Fstat(tree, &st); err != nil {
+		return fmt.Errorf("stat idmapped source: %w", err)
+	}
+	target, err := openTarget(root, m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := moveOnto(tree, target); err != nil {
+		return fmt.Errorf("move_mount idmapped %s: %w", m.Source, err)
+	}
+	return finishBind(root, m.Destination, opts)
+}
+
+// finishBind applies, on a bind mount just made at dest, the flags a bind
+// takes only on remount (keeping those locked on the source), then its
+// propagation and recursive attributes.
+func finishBind(root *os.File, dest string, opts *mountOptions) error {
 	extra := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if extra != 0 {
 		mnt, err := pathsafe.OpenInRoot(root, dest)

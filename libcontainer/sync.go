@@ -17,6 +17,10 @@ package libcontainer
 //	msg            sender  meaning / what the receiver does
 //	config         parent  the spec and options; init starts setting up
 //	console        init    pty master attached (SCM_RIGHTS); parent keeps it
+//	mount-source   init    (idmapped bind mounts[mount]) make its source: the
+//	                       parent clones and maps it (mount_idmap_parent.go)
+//	mount-source-done parent  the detached mount attached (SCM_RIGHTS); the
+//	                       init moves it onto the destination
 //	hooks          init    mounts done, before pivot_root: parent runs prestart
 //	                       and createRuntime hooks, answers hooks-done
 //	hooks-done     parent  init runs createContainer hooks and goes on
@@ -45,6 +49,8 @@ type syncType string
 const (
 	syncConfig      syncType = "config"
 	syncConsole     syncType = "console"
+	syncMountSource syncType = "mount-source"
+	syncMountDone   syncType = "mount-source-done"
 	syncHooks       syncType = "hooks"
 	syncHooksDone   syncType = "hooks-done"
 	syncSeccomp     syncType = "seccomp"
@@ -80,12 +86,16 @@ type initConfig struct {
 	// SELinux is whether SELinux is enabled, decided by the parent: inside the
 	// container's mount namespace selinuxfs is not visible.
 	SELinux bool `json:"selinux,omitempty"`
+	// sock is the init's end of the sync socket (not sent: set by the init).
+	sock int
 }
 
 type syncMsg struct {
 	Type   syncType    `json:"type"`
 	Error  string      `json:"error,omitempty"`
 	Config *initConfig `json:"config,omitempty"`
+	// Mount is the index in spec.mounts of a mount-source request.
+	Mount int `json:"mount,omitempty"`
 }
 
 // writeSync sends one framed message, with fd attached when fd >= 0.
