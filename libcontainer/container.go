@@ -78,6 +78,12 @@ func Create(o CreateOpts) (c *Container, err error) {
 	if err := Validate(spec); err != nil {
 		return nil, err
 	}
+	for _, m := range spec.Mounts {
+		if !filepath.IsAbs(m.Destination) && o.Log != nil {
+			// runc's words; the mount goes under / (setupRootfs).
+			o.Log.Warn(fmt.Sprintf("mount destination %s is not absolute. Support for non-absolute mount destinations will be removed in a future release.", m.Destination))
+		}
+	}
 	if err := checkPreserveFds(o.PreserveFds); err != nil {
 		return nil, err
 	}

@@ -45,17 +45,16 @@ fails_cleanly() {
 	fi
 }
 
-@test "relative mount destination" {
-	if "$RT" --version | head -n 1 | grep -Eq '^runc version 1\.[01]\.'; then
-		skip "runc 1.1 only warns on a relative destination (deprecated) and mounts it under /"
-	fi
+@test "relative mount destination is taken from /, as runc 1.5 does" {
 	make_bundle
 	update_config '.mounts += [{destination: "relative/dir", type: "tmpfs", source: "tmpfs"}]'
-	set_args true
-	fails_cleanly e-reldest rt run --bundle "$BUNDLE" e-reldest
-	if is_rt; then
-		[[ "$stderr" == *"is not an absolute path"* ]]
-	fi
+	set_args sh -c 'grep -c " /relative/dir " /proc/self/mountinfo'
+	run --separate-stderr rt run --bundle "$BUNDLE" e-reldest
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	# runc and rt warn that it is deprecated.
+	[[ "$stderr" == *"mount destination relative/dir is not absolute"* ]]
+	assert_nothing_left e-reldest
 }
 
 @test "missing rootfs" {

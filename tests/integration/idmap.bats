@@ -193,13 +193,14 @@ userns_implied() {
 	assert_nothing_left idm-flags
 }
 
-@test "idmapped mount with a relative destination goes under /" {
+@test "idmapped mount with a relative destination goes under / (with runc's warning)" {
 	make_source tmpfs
 	make_bundle
 	add_mount mnt/rel '["bind"]' "$(maps 0 100000 65536)" "$(maps 0 100000 65536)"
 	set_args stat -c %u:%g /mnt/rel/f
-	run rt run --bundle "$BUNDLE" idm-rel
+	run --separate-stderr rt run --bundle "$BUNDLE" idm-rel
 	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"mount destination mnt/rel is not absolute"* ]]
 	[ "$output" = 100005:100006 ]
 	assert_nothing_left idm-rel
 }
