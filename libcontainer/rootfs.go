@@ -238,17 +238,22 @@ func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error 
 	if err := writeSync(cfg.sock, syncMsg{Type: syncMountSource, Mount: i}, -1); err != nil {
 		return err
 	}
-	_, tree, err := expectSync(cfg.sock, syncMountDone)
+	// The one message the init receives with an fd (expectSync closes any).
+	reply, tree, err := readSync(cfg.sock)
 	if err != nil {
-		if tree >= 0 {
-			unix.Close(tree)
-		}
 		return err
 	}
-	if tree < 0 {
+	if tree >= 0 {
+		defer unix.Close(tree)
+	}
+	switch {
+	case reply.Type == syncError:
+		return errors.New(reply.Error)
+	case reply.Type != syncMountDone:
+		return fmt.Errorf("sync: got %q, want %q", reply.Type, syncMountDone)
+	case tree < 0:
 		return errors.New("mount-source-done without a mount fd")
 	}
-	defer unix.Close(tree)
 	var st unix.Stat_t
 	if err := unix.Fstat(tree, &st); err != nil {
 		return fmt.Errorf("stat idmapped source: %w", err)

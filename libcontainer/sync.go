@@ -229,8 +229,9 @@ func parseRights(oob []byte) ([]int, error) {
 
 // expectSync reads the next message and checks its type; an error message
 // from the peer becomes the returned error.
-// None of the messages the init expects carries an fd: one that arrives
-// anyway is closed.
+// None of the messages the init expects this way carries an fd: one that
+// arrives anyway is closed (mount-source-done, which does, is read with
+// readSync by idmappedMount).
 func expectSync(sock int, want syncType) (syncMsg, int, error) {
 	m, fd, err := readSync(sock)
 	if err != nil {
