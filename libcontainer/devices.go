@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
@@ -105,18 +106,7 @@ func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
 		unix.Unlinkat(pfd, name, 0)
 		err := unix.Mknodat(pfd, name, mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
 		if err == nil {
-			uid, gid := 0, 0
-			if d.UID != nil {
-				uid = int(*d.UID)
-			}
-			if d.GID != nil {
-				gid = int(*d.GID)
-			}
-			if err := unix.Fchownat(pfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				return fmt.Errorf("chown: %w", err)
-			}
-			// mknod's mode is filtered by the umask; set it exactly.
-			return unix.Fchmodat(pfd, name, mode&0o7777, 0)
+			return ownNode(pfd, name, d, mode)
 		}
 		if !errors.Is(err, unix.EPERM) {
 			return fmt.Errorf("mknod: %w", err)
@@ -135,6 +125,42 @@ func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
 	defer target.Close()
 	if err := unix.Mount(d.Path, fdPath(target), "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind host node: %w", err)
+	}
+	return nil
+}
+
+// ownNode sets the owner and exact mode (mknod's is filtered by the umask)
+// of the node just made, through an O_PATH|O_NOFOLLOW handle checked to be
+// that node: a racer that swapped the name for a symlink to a host file
+// gets an error, never a chmod or chown of what the link names.
+func ownNode(pfd int, name string, d specs.LinuxDevice, mode uint32) error {
+	fd, err := unix.Openat(pfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("reopen node: %w", err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("stat node: %w", err)
+	}
+	want := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || (mode&unix.S_IFMT != unix.S_IFIFO && st.Rdev != want) {
+		return fmt.Errorf("node replaced while it was made (now mode %#o)", st.Mode)
+	}
+	uid, gid := 0, 0
+	if d.UID != nil {
+		uid = int(*d.UID)
+	}
+	if d.GID != nil {
+		gid = int(*d.GID)
+	}
+	if err := unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
+		return fmt.Errorf("chown: %w", err)
+	}
+	// The handle's magic link in the host's procfs (this runs before
+	// pivot_root) names this inode only: an O_PATH fd cannot be fchmod'ed.
+	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), mode&0o7777); err != nil {
+		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil
 }

@@ -219,3 +219,29 @@ refused_with() {
 fake-uptime" ]
 	assert_nothing_left sec-procsafe
 }
+
+@test "security3: a /dev node swapped for a symlink to a host file while rt makes it: the host file keeps its mode" {
+	make_bundle
+	# The image's own /dev, which a racer (another container sharing the
+	# volume) can reach: it keeps replacing /dev/zero and /dev/full with
+	# links to the host's victim.
+	update_config '.mounts = [.mounts[] | select(.destination != "/dev")]'
+	set_args true
+	local dev="$BUNDLE/rootfs/dev" i racer mode
+	perl -e 'my ($d, $t, $stop) = @ARGV; my $n = 0;
+		until (-e $stop) { for my $f ("zero", "full") { symlink($t, "$d/.r$n"); rename("$d/.r$n", "$d/$f"); $n++ } }' \
+		"$dev" "$OUT/victim" "$BATS_TEST_TMPDIR/stop" &
+	racer=$!
+	for i in $(seq 30); do
+		rt run --bundle "$BUNDLE" "sec-devrace-$i" </dev/null >/dev/null 2>&1 || true
+		rt delete -f "sec-devrace-$i" >/dev/null 2>&1 || true
+		mode=$(stat -c %a "$OUT/victim")
+		[ "$mode" = 600 ] || break
+	done
+	touch "$BATS_TEST_TMPDIR/stop"
+	wait "$racer" || true
+	echo "after $i runs: victim mode $mode, owner $(stat -c %u:%g "$OUT/victim")"
+	[ "$mode" = 600 ]
+	[ "$(stat -c %u:%g "$OUT/victim")" = 0:0 ]
+	[ "$(cat "$OUT/victim")" = host-original ]
+}
