@@ -5,6 +5,8 @@
 package libcontainer
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -247,18 +249,39 @@ func ownerName() string {
 	return strconv.Itoa(os.Getuid())
 }
 
-// writePidFile writes the pid atomically: temp file + rename.
+// writePidFile writes the pid atomically: a temp file beside it, then a
+// rename. The temp name is unpredictable and opened O_CREAT|O_EXCL|
+// O_NOFOLLOW, so a link planted in the directory (the pid file's dir may
+// be writable by others) is never followed or truncated.
 func writePidFile(path string, pid int) error {
 	path, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-		return fmt.Errorf("pid file: %w", err)
+	var f *os.File
+	for i := 0; ; i++ {
+		var rnd [8]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return fmt.Errorf("pid file: %w", err)
+		}
+		tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+hex.EncodeToString(rnd[:]))
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || i >= 9 {
+			return fmt.Errorf("pid file: %w", err)
+		}
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	_, err = f.WriteString(strconv.Itoa(pid))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("pid file: %w", err)
 	}
 	return nil

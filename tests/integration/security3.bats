@@ -245,3 +245,23 @@ fake-uptime" ]
 	[ "$(stat -c %u:%g "$OUT/victim")" = 0:0 ]
 	[ "$(cat "$OUT/victim")" = host-original ]
 }
+
+@test "security3: --pid-file does not follow a planted symlink at its temp name" {
+	make_bundle
+	set_args sleep 100
+	local dir="$BATS_TEST_TMPDIR/piddir" name
+	mkdir "$dir"
+	# The temp names rt used and runc uses, planted as links to a host file.
+	for name in .pidfile.tmp .pidfile; do
+		ln -s "$OUT/victim" "$dir/$name"
+	done
+	create_container sec-pidfile "$BUNDLE" --pid-file "$dir/pidfile" || true
+	cat "$BATS_TEST_TMPDIR/sec-pidfile.err"
+	[ "$(cat "$OUT/victim")" = host-original ]
+	[ "$(stat -c %a "$OUT/victim")" = 600 ]
+	# Creating is fine only with the pid in the file itself, a regular file.
+	if [ -e "$RT_ROOT/sec-pidfile" ] || rt state sec-pidfile >/dev/null 2>&1; then
+		[ -f "$dir/pidfile" ] && [ ! -L "$dir/pidfile" ]
+		[ "$(cat "$dir/pidfile")" = "$(container_pid sec-pidfile)" ]
+	fi
+}
