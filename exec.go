@@ -31,6 +31,7 @@ var execCommand = &cli.Command{
 		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "path to a process.json (OCI process)"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the process"},
 		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 		&cli.StringFlag{Name: "process-label", Usage: "SELinux label of the process"},
 		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile of the process"},
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privileges for the process"},
@@ -79,6 +80,7 @@ func execAction(c *cli.Context) error {
 	ep, err := ct.Exec(libcontainer.ExecOpts{
 		Process:       proc,
 		ConsoleSocket: c.String("console-socket"),
+		PidfdSocket:   c.String("pidfd-socket"),
 		PidFile:       c.String("pid-file"),
 		Detach:        detach,
 		PreserveFds:   c.Int("preserve-fds"),

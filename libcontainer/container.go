@@ -30,9 +30,11 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
-	NoPivot       bool
-	NoNewKeyring  bool
-	PreserveFds   int
+	// PidfdSocket receives a pidfd of the init once it is created.
+	PidfdSocket  string
+	NoPivot      bool
+	NoNewKeyring bool
+	PreserveFds  int
 	// NotifySocket is NOTIFY_SOCKET of rt's caller: see notify.go.
 	NotifySocket string
 	// ListenFds is LISTEN_FDS of systemd socket activation: fds 3.. go to
@@ -113,6 +115,11 @@ func Create(o CreateOpts) (c *Container, err error) {
 	if !spec.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
 	}
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer pidfdSock.close()
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("state root: %w", err)
 	}
@@ -210,6 +217,9 @@ func Create(o CreateOpts) (c *Container, err error) {
 	st.InitStart, _, err = processStartTime(p.initPid)
 	if err != nil {
 		return nil, fmt.Errorf("init process: %w", err)
+	}
+	if err := pidfdSock.sendPidfd(p.initPid, st.InitStart, pidfdNameInit); err != nil {
+		return nil, err
 	}
 	c = &Container{Root: o.Root, State: st, Console: -1, log: o.Log}
 	if err := c.initHandshake(p, cfg, o); err != nil {

@@ -21,10 +21,12 @@ import (
 type ExecOpts struct {
 	Process       *specs.Process
 	ConsoleSocket string
-	PidFile       string
-	Detach        bool
-	PreserveFds   int
-	IgnorePaused  bool
+	// PidfdSocket receives a pidfd of the process once it is ready.
+	PidfdSocket  string
+	PidFile      string
+	Detach       bool
+	PreserveFds  int
+	IgnorePaused bool
 	// SubCgroup is --cgroup: a sub-cgroup of the container's (v2 only).
 	SubCgroup string
 	Log       *slog.Logger
@@ -73,6 +75,11 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if err != nil {
 		return nil, err
 	}
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer pidfdSock.close()
 	bootstrap, err := execBootstrap(st)
 	if err != nil {
 		return nil, err
@@ -116,6 +123,16 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		SELinux: lsm.SELinuxEnabled(),
 	}
 	ep := &ExecProcess{Pid: p.initPid, Console: -1}
+	if pidfdSock != nil {
+		start, _, err := processStartTime(p.initPid)
+		if err == nil {
+			err = pidfdSock.sendPidfd(p.initPid, start, pidfdNameExec)
+		}
+		if err != nil {
+			p.abort()
+			return nil, fmt.Errorf("exec process: %w", err)
+		}
+	}
 	if err := c.execHandshake(p, cfg, o, ep); err != nil {
 		p.abort()
 		return nil, err
