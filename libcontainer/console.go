@@ -75,7 +75,7 @@ func bindConsole(slave int) error {
 		return fmt.Errorf("open /dev: %w", err)
 	}
 	defer dev.Close()
-	fd, err := unix.Openat(int(dev.Fd()), "console", unix.O_CREAT|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := consoleTarget(int(dev.Fd()))
 	if err != nil {
 		return fmt.Errorf("create /dev/console: %w", err)
 	}
@@ -90,6 +90,49 @@ func bindConsole(slave int) error {
 		return fmt.Errorf("bind /dev/console: %w", err)
 	}
 	return nil
+}
+
+// consoleTarget opens the image's /dev/console to mount the pty over, or
+// makes it: never in a mode that blocks (a FIFO there hung create on its
+// open), never through a symlink, and only a regular file or a character
+// device (what an image or rt's own /dev has there).
+func consoleTarget(dev int) (int, error) {
+	fd, err := unix.Openat(dev, "console", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return unix.Openat(dev, "console", unix.O_CREAT|unix.O_EXCL|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	}
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFCHR:
+		return fd, nil
+	case unix.S_IFLNK:
+		unix.Close(fd)
+		return -1, unix.ELOOP
+	}
+	unix.Close(fd)
+	return -1, fmt.Errorf("%s in the image, not a regular file or character device", fileKind(st.Mode))
+}
+
+// fileKind names the file type of a stat mode.
+func fileKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return "a FIFO"
+	case unix.S_IFSOCK:
+		return "a socket"
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFBLK:
+		return "a block device"
+	}
+	return "an unknown file type"
 }
 
 // sendConsole passes the pty master over the --console-socket, with

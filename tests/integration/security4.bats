@@ -7,6 +7,28 @@
 
 load helpers
 
+setup_file() {
+	# recvtty for the console test, as console.bats builds it.
+	if [[ -z "${RECVTTY:-}" ]]; then
+		RECVTTY="$BATS_FILE_TMPDIR/recvtty"
+		local go=go
+		command -v go >/dev/null || go=/usr/local/go/bin/go
+		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$RECVTTY" ./contrib/cmd/recvtty)
+	fi
+	export RECVTTY
+}
+
+# start_recvtty: recvtty draining the console on $SOCK in the background.
+start_recvtty() {
+	SOCK="$BATS_TEST_TMPDIR/console.sock"
+	"$RECVTTY" --pid-file "$BATS_TEST_TMPDIR/recvtty.pid" --no-stdin "$SOCK" \
+		</dev/null >"$BATS_TEST_TMPDIR/tty.out" 2>"$BATS_TEST_TMPDIR/tty.err" 3>&- &
+	RECVTTY_PID=$!
+	remember_pid "$RECVTTY_PID" recvtty
+	wait_for_file "$BATS_TEST_TMPDIR/recvtty.pid"
+	[ -S "$SOCK" ]
+}
+
 teardown() {
 	if [[ -n "${AGENT_PID:-}" ]]; then
 		kill "$AGENT_PID" 2>/dev/null
@@ -199,4 +221,25 @@ start_agent() {
 	wait "$AGENT_PID" || true
 	AGENT_PID=
 	assert_nothing_left sec4-notify
+}
+
+@test "security4: a FIFO at the image's /dev/console does not hang create" {
+	# runc 1.5.3 hangs here too (its bats run had to be killed).
+	requires_rt
+	make_bundle
+	# The image's own /dev, where the attacker planted the FIFO.
+	update_config '.mounts = [.mounts[] | select(.destination != "/dev")] | .process.terminal = true'
+	mkfifo "$BUNDLE/rootfs/dev/console"
+	set_args true
+	start_recvtty
+	run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" create --bundle "$BUNDLE" --console-socket "$SOCK" sec4-fifo </dev/null
+	echo "status $status, stderr: $stderr"
+	kill "$RECVTTY_PID" 2>/dev/null || true
+	wait "$RECVTTY_PID" || true
+	# Not timeout's 124: rt refuses the FIFO.
+	[ "$status" -eq 1 ]
+	assert_one_error_line
+	[[ "$stderr" == *"/dev/console: a FIFO in the image, not a regular file or character device"* ]]
+	rt delete -f sec4-fifo 2>/dev/null || true
+	assert_nothing_left sec4-fifo
 }
