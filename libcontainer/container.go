@@ -298,19 +298,26 @@ func writePidFile(path string, pid int) error {
 }
 
 func destroyCgroup(cg cgroups.Manager, log *slog.Logger) {
-	// Processes leave the cgroup a moment after they die. One that is
-	// still running after a grace period belongs to another container
-	// sharing the cgroup (a pod): the cgroup stays for the last one out.
-	var err error
-	for i := 0; i < 100; i++ {
-		if err = cg.Destroy(); err == nil {
+	// A process still running in the cgroup belongs to another container
+	// sharing it (a pod), or is one of ours that was just killed and has
+	// not left yet: a short grace tells the two apart. The cgroup then
+	// stays for the last one out; removing it under live tasks would only
+	// retry EBUSY in every hierarchy (it once took ~120 s).
+	for i := 0; ; i++ {
+		pids, err := cg.Pids()
+		if err != nil || !anyRunning(pids) {
+			break
+		}
+		if i == 100 {
+			log.Debug("cgroup still in use by other processes, left in place", "pids", len(pids))
 			return
 		}
-		if i >= 5 {
-			if pids, perr := cg.Pids(); perr == nil && anyRunning(pids) {
-				log.Debug("cgroup still in use by other processes, left in place", "pids", len(pids))
-				return
-			}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var err error
+	for i := 0; i < 3; i++ {
+		if err = cg.Destroy(); err == nil {
+			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

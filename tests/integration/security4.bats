@@ -243,3 +243,49 @@ start_agent() {
 	rt delete -f sec4-fifo 2>/dev/null || true
 	assert_nothing_left sec4-fifo
 }
+
+@test "security4: a failed create and a delete in a cgroup another container still uses (a pod) are quick and leave it" {
+	make_bundle
+	local pod b2 cg r start
+	pod="$BATS_TEST_TMPDIR/pod"
+	b2="$BATS_TEST_TMPDIR/b2"
+	make_bundle "$b2"
+	cg=$(config_cgroup "$BUNDLE")
+	update_config -b "$b2" '.linux.cgroupsPath = $cg' --arg cg "$cg"
+	set_args sleep 100
+	run_detached sec4-pod-a
+	local pid
+	pid=$(container_pid sec4-pod-a)
+
+	# The second container of the pod fails after its cgroup was joined.
+	set_args -b "$b2" /no/such/binary
+	start=$SECONDS
+	run --separate-stderr timeout 60 "$RT" --root "$RT_ROOT" run --bundle "$b2" sec4-pod-b </dev/null
+	echo "failed create: status $status in $((SECONDS - start)) s, stderr: $stderr"
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ $((SECONDS - start)) -lt 10 ]
+	[ ! -e "$RT_ROOT/sec4-pod-b" ]
+
+	# A created one deleted while the first still runs (runc 1.5.3 refuses
+	# to create into a cgroup that has processes: "container's cgroup is
+	# not empty", which the failed create above also meets).
+	if is_rt; then
+		set_args -b "$b2" true
+		create_container sec4-pod-c "$b2"
+		start=$SECONDS
+		run timeout 60 "$RT" --root "$RT_ROOT" delete -f sec4-pod-c
+		echo "delete: status $status in $((SECONDS - start)) s: $output"
+		[ "$status" -eq 0 ]
+		[ $((SECONDS - start)) -lt 10 ]
+		[ ! -e "$RT_ROOT/sec4-pod-c" ]
+	fi
+
+	# The first container and its cgroup are untouched.
+	[ "$(container_status sec4-pod-a)" = running ]
+	for r in $(cgroup_roots); do
+		[ -d "$r$cg" ] || { echo "cgroup $r$cg removed under a live container"; false; }
+	done
+	grep -qx "$pid" "$(cgroup_roots | head -1)$cg/cgroup.procs"
+	rt delete -f sec4-pod-a
+	assert_nothing_left sec4-pod-a
+}
