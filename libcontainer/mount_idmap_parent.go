@@ -133,6 +133,9 @@ func idmappedTree(src string, rbind bool, userns *os.File, recursive bool) (int,
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
 	if err := unix.MountSetattr(fd, "", at, &attr); err != nil {
 		unix.Close(fd)
+		if errors.Is(err, unix.EINVAL) {
+			return -1, fmt.Errorf("mount_setattr(MOUNT_ATTR_IDMAP) %s: %w (does its filesystem support idmapped mounts?)", src, err)
+		}
 		return -1, fmt.Errorf("mount_setattr(MOUNT_ATTR_IDMAP) %s: %w", src, err)
 	}
 	return fd, nil

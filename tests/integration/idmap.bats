@@ -134,7 +134,9 @@ userns_implied() {
 	add_mount /mnt/c2 '["rbind", "ridmap"]' "$(maps 0 301000 1000)" "$(maps 0 302000 1000)"
 	add_mount /mnt/own '["bind", "idmap"]'
 	add_mount /mnt/other '["bind"]' "$(maps 0 310000 10)" "$(maps 0 310000 10)"
-	set_args sh -c 'stat -c %u:%g /mnt/c1/f /mnt/c2/f /mnt/own/f /mnt/other/f /mnt/other/d'
+	# A file, as engines bind /etc/hosts: the target is made as a file.
+	SRC="$SRC/f" add_mount /etc/fmapped '["rbind", "rprivate"]' "$(maps 0 301000 1000)" "$(maps 0 302000 1000)"
+	set_args sh -c 'stat -c %u:%g /mnt/c1/f /mnt/c2/f /mnt/own/f /mnt/other/f /mnt/other/d; stat -c "%u:%g %F" /etc/fmapped'
 	run rt run --bundle "$BUNDLE" idm-several
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 1005:2006 ]
@@ -142,6 +144,7 @@ userns_implied() {
 	[ "${lines[2]}" = 5:6 ]
 	[ "${lines[3]}" = 10005:10006 ]
 	[ "${lines[4]}" = 10007:10008 ]
+	[ "${lines[5]}" = "1005:2006 regular empty file" ]
 	[ "$(stat -c %u:%g "$SRC/f")" = 5:6 ]
 	assert_nothing_left idm-several
 }
@@ -294,6 +297,15 @@ userns_implied() {
 	assert_one_error_line
 	[[ "$stderr" == *"open_tree(OPEN_TREE_CLONE) $BATS_TEST_TMPDIR/nonexistent: no such file or directory"* ]]
 	assert_nothing_left idm-bad4 "$BATS_TEST_TMPDIR/b4"
+
+	# sysfs cannot be idmapped: the kernel refuses, create fails cleanly.
+	make_bundle "$BATS_TEST_TMPDIR/b5"
+	set_args -b "$BATS_TEST_TMPDIR/b5" true
+	SRC=/sys/kernel BUNDLE="$BATS_TEST_TMPDIR/b5" add_mount /mnt/a '["rbind"]' "$(maps 0 100000 10)" "$(maps 0 100000 10)"
+	run --separate-stderr rt run --bundle "$BATS_TEST_TMPDIR/b5" idm-bad5
+	assert_one_error_line
+	[[ "$stderr" == *"MOUNT_ATTR_IDMAP"*"/sys/kernel: invalid argument"* ]]
+	assert_nothing_left idm-bad5 "$BATS_TEST_TMPDIR/b5"
 }
 
 @test "features reports idmapped mounts and their options, and they work" {
