@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -33,8 +34,15 @@ func finishRootfs(s *specs.Spec) error {
 			return err
 		}
 		defer unix.Close(null)
+		m := &masker{null: null, tmpfs: -1}
+		defer m.close()
+		seen := map[string]bool{}
 		for _, p := range s.Linux.MaskedPaths {
-			if err := maskPath(root, p, null); err != nil {
+			if seen[filepath.Clean(p)] {
+				continue // a duplicate: masked already
+			}
+			seen[filepath.Clean(p)] = true
+			if err := m.mask(root, p); err != nil {
 				return fmt.Errorf("masked path %s: %w", p, err)
 			}
 		}
@@ -85,9 +93,50 @@ func moveOnto(tree int, target *os.File) error {
 	return unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
 }
 
-// maskPath covers a file with /dev/null and a directory with an empty
-// read-only tmpfs. A path that does not exist is left alone.
-func maskPath(root *os.File, p string, null int) error {
+// masker covers a file with /dev/null and a directory with an empty
+// read-only tmpfs, one for all the masked directories (as runc 1.5:
+// the first one's tmpfs, cloned onto the others).
+type masker struct {
+	null  int // the checked /dev/null
+	tmpfs int // the detached tmpfs, -1 until a directory is masked
+}
+
+func (m *masker) close() {
+	if m.tmpfs >= 0 {
+		unix.Close(m.tmpfs)
+	}
+}
+
+// emptyTmpfs makes the read-only tmpfs once: size 4k, one inode, as runc's.
+func (m *masker) emptyTmpfs() (int, error) {
+	if m.tmpfs >= 0 {
+		return m.tmpfs, nil
+	}
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen tmpfs: %w", err)
+	}
+	defer unix.Close(fs)
+	for _, kv := range [][2]string{{"source", "tmpfs"}, {"size", "4k"}, {"nr_inodes", "1"}} {
+		if err := unix.FsconfigSetString(fs, kv[0], kv[1]); err != nil {
+			return -1, fmt.Errorf("fsconfig %s: %w", kv[0], err)
+		}
+	}
+	if err := unix.FsconfigSetFlag(fs, "ro"); err != nil {
+		return -1, fmt.Errorf("fsconfig ro: %w", err)
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, fmt.Errorf("fsconfig create: %w", err)
+	}
+	m.tmpfs, err = unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount: %w", err)
+	}
+	return m.tmpfs, nil
+}
+
+// mask covers p; a path that does not exist is left alone.
+func (m *masker) mask(root *os.File, p string) error {
 	t, err := openInRoot(root, p)
 	if err != nil || t == nil {
 		return err
@@ -97,28 +146,15 @@ func maskPath(root *os.File, p string, null int) error {
 	if err := unix.Fstat(int(t.Fd()), &st); err != nil {
 		return err
 	}
-	var tree int
+	src := m.null
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
-		if err != nil {
-			return fmt.Errorf("fsopen tmpfs: %w", err)
+		if src, err = m.emptyTmpfs(); err != nil {
+			return err
 		}
-		defer unix.Close(fs)
-		if err := unix.FsconfigSetString(fs, "size", "0"); err != nil {
-			return fmt.Errorf("fsconfig: %w", err)
-		}
-		if err := unix.FsconfigCreate(fs); err != nil {
-			return fmt.Errorf("fsconfig create: %w", err)
-		}
-		tree, err = unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
-		if err != nil {
-			return fmt.Errorf("fsmount: %w", err)
-		}
-	} else {
-		tree, err = unix.OpenTree(null, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
-		if err != nil {
-			return fmt.Errorf("clone /dev/null: %w", err)
-		}
+	}
+	tree, err := unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("clone mask: %w", err)
 	}
 	defer unix.Close(tree)
 	if err := moveOnto(tree, t); err != nil {

@@ -72,3 +72,29 @@ createContainer" ]
 	rt delete --force m-nomnt-exec
 	assert_nothing_left m-nomnt-exec
 }
+
+@test "masked paths: directories share one read-only tmpfs, duplicates are harmless" {
+	make_bundle
+	mkdir -p "$BUNDLE/rootfs/m1" "$BUNDLE/rootfs/m2"
+	touch "$BUNDLE/rootfs/m1/secret" "$BUNDLE/rootfs/mfile"
+	echo hidden >"$BUNDLE/rootfs/mfile"
+	update_config '.linux.maskedPaths += ["/m1", "/m2", "/m1", "/m2/", "/mfile", "/mfile", "/not-there"]'
+	set_args sh -c 'cat /proc/self/mountinfo; ls -A /m1; cat /mfile; touch /m1/x 2>/dev/null && echo writable; true'
+	run rt run --bundle "$BUNDLE" m-masks
+	[ "$status" -eq 0 ]
+	# One mount on each, the same superblock under both.
+	[ "$(awk '$5 == "/m1"' <<<"$output" | wc -l)" -eq 1 ]
+	[ "$(awk '$5 == "/m2"' <<<"$output" | wc -l)" -eq 1 ]
+	[ "$(awk '$5 == "/mfile"' <<<"$output" | wc -l)" -eq 1 ]
+	dev1=$(awk '$5 == "/m1" {print $3}' <<<"$output")
+	[ "$dev1" = "$(awk '$5 == "/m2" {print $3}' <<<"$output")" ]
+	read -r -a f <<<"$(awk '$5 == "/m1"' <<<"$output")"
+	[[ "${f[5]}" == ro,* ]]
+	[ "${f[-3]}" = tmpfs ]
+	[[ ",${f[-1]}," == *,ro,* ]]
+	# Empty, unreadable content, not writable.
+	[[ "$output" != *secret* ]]
+	[[ "$output" != *hidden* ]]
+	[[ "$output" != *writable* ]]
+	assert_nothing_left m-masks
+}
