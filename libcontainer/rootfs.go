@@ -52,13 +52,19 @@ func setupRootfs(cfg *initConfig) error {
 	}
 	defer root.Close()
 
-	devIsBind := false
+	devIsBind, devRO := false, false
 	for i := range spec.Mounts {
 		m := &spec.Mounts[i]
 		// A relative destination is taken from /, as runc does.
 		m.Destination = filepath.Join("/", m.Destination)
-		if m.Destination == "/dev" && isBindMount(m) {
-			devIsBind = true
+		if m.Destination == "/dev" {
+			if isBindMount(m) {
+				devIsBind = true
+			} else if rw, ok := withoutReadonly(m); ok {
+				// A read-only /dev is made read-only once its devices,
+				// devpts and links are in place, as in runc.
+				m, devRO = rw, true
+			}
 		}
 		var err error
 		if mountIDMapping(spec, m) != nil {
@@ -75,6 +81,11 @@ func setupRootfs(cfg *initConfig) error {
 			return err
 		}
 		if err := devSymlinks(root, spec); err != nil {
+			return err
+		}
+	}
+	if devRO {
+		if err := remountReadonly(root, "/dev"); err != nil {
 			return err
 		}
 	}
@@ -114,6 +125,57 @@ func chrootRootfs(rootfs string) error {
 		return fmt.Errorf("chroot: %w", err)
 	}
 	return unix.Chdir("/")
+}
+
+// withoutReadonly returns a copy of a mount whose options end read-only,
+// with every "ro" taken out, and whether it was read-only.
+func withoutReadonly(m *specs.Mount) (*specs.Mount, bool) {
+	opts, err := parseMountOptions(m.Options)
+	if err != nil || opts.flags&unix.MS_RDONLY == 0 {
+		return m, false
+	}
+	rw := *m
+	rw.Options = nil
+	for _, o := range m.Options {
+		if o != "ro" {
+			rw.Options = append(rw.Options, o)
+		}
+	}
+	return &rw, true
+}
+
+// remountReadonly makes the mount at dest read-only, keeping its other
+// per-mount flags.
+func remountReadonly(root *os.File, dest string) error {
+	mnt, err := pathsafe.OpenInRoot(root, dest)
+	if err != nil {
+		return fmt.Errorf("reopen %s: %w", dest, err)
+	}
+	defer mnt.Close()
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(mnt.Fd()), &st); err != nil {
+		return fmt.Errorf("statfs %s: %w", dest, err)
+	}
+	flags := unix.MS_REMOUNT | unix.MS_BIND | unix.MS_RDONLY | lockedFlags(uintptr(st.Flags))
+	if err := unix.Mount("", fdPath(mnt), "", flags, ""); err != nil {
+		return fmt.Errorf("remount %s read-only: %w", dest, err)
+	}
+	return nil
+}
+
+// tmpfsMode gives a tmpfs without mode= the mode of the directory it
+// covers, every bit of it (setuid, setgid, sticky too), as runc does.
+func tmpfsMode(target *os.File, data []string) []string {
+	for _, d := range data {
+		if strings.HasPrefix(d, "mode=") {
+			return data
+		}
+	}
+	var st unix.Stat_t
+	if unix.Fstat(int(target.Fd()), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return data
+	}
+	return append(data[:len(data):len(data)], fmt.Sprintf("mode=%o", st.Mode&0o7777))
 }
 
 func rootPropagation(s *specs.Spec) uintptr {
@@ -188,6 +250,9 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 		return bindMount(root, src, target, m.Destination, opts)
 	}
 	flags := opts.flags &^ (unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
+	if m.Type == "tmpfs" {
+		opts.data = tmpfsMode(target, opts.data)
+	}
 	data := strings.Join(opts.data, ",")
 	switch m.Type {
 	case "tmpfs", "devpts":

@@ -98,3 +98,45 @@ createContainer" ]
 	[[ "$output" != *writable* ]]
 	assert_nothing_left m-masks
 }
+
+@test "/dev mounted read-only by the config: devices, devpts and links still work" {
+	make_bundle
+	update_config '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+	set_args sh -c 'grep " /dev " /proc/self/mountinfo; echo x >/dev/null && echo null-ok; head -c 4 /dev/zero | wc -c; ls /dev/pts; readlink /dev/ptmx; readlink /dev/stdout; touch /dev/new 2>/dev/null || echo dev-ro'
+	run rt run --bundle "$BUNDLE" m-devro
+	[ "$status" -eq 0 ]
+	read -r -a f <<<"${lines[0]}"
+	[[ ",${f[5]}," == *,ro,* ]]
+	[[ ",${f[5]}," == *,nosuid,* ]]
+	[ "${lines[1]}" = null-ok ]
+	[ "${lines[2]}" = 4 ]
+	[ "${lines[3]}" = ptmx ]
+	[ "${lines[4]}" = pts/ptmx ]
+	[ "${lines[5]}" = /proc/self/fd/1 ]
+	[ "${lines[6]}" = dev-ro ]
+	assert_nothing_left m-devro
+}
+
+@test "tmpfs without mode= takes every mode bit of the directory it covers; mode= holds, also on a second run" {
+	make_bundle
+	mkdir -p "$BUNDLE/rootfs/t1" "$BUNDLE/rootfs/t2" "$BUNDLE/rootfs/t3"
+	chmod 3751 "$BUNDLE/rootfs/t1"
+	chmod 1777 "$BUNDLE/rootfs/t2"
+	chmod 755 "$BUNDLE/rootfs/t3"
+	update_config '.mounts += [{destination: "/t1", type: "tmpfs", source: "tmpfs"},
+		{destination: "/t2", type: "tmpfs", source: "tmpfs", options: ["nosuid"]},
+		{destination: "/t3", type: "tmpfs", source: "tmpfs", options: ["mode=1700"]}]'
+	set_args stat -c '%a %n' /t1 /t2 /t3
+	local i
+	for i in 1 2; do
+		run rt run --bundle "$BUNDLE" m-tmpfsmode
+		[ "$status" -eq 0 ]
+		[ "$output" = "3751 /t1
+1777 /t2
+1700 /t3" ]
+		# The directories under the tmpfs are untouched.
+		[ "$(stat -c %a "$BUNDLE/rootfs/t1" "$BUNDLE/rootfs/t3")" = "3751
+755" ]
+	done
+	assert_nothing_left m-tmpfsmode
+}
