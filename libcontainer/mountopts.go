@@ -46,6 +46,8 @@ var flagOptions = map[string]struct {
 	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
 	"silent":        {false, unix.MS_SILENT},
 	"loud":          {true, unix.MS_SILENT},
+	"symfollow":     {true, unix.MS_NOSYMFOLLOW},
+	"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
 	"lazytime":      {false, unix.MS_LAZYTIME},
 	"nolazytime":    {true, unix.MS_LAZYTIME},
 	"defaults":      {false, 0},

@@ -281,8 +281,11 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 	return applyMountAttrs(root, m.Destination, opts)
 }
 
-// bindMount binds src onto target, then applies the flags a bind mount
-// takes only on remount, keeping the flags locked on the source.
+// bindMount binds src onto target, then, when the config gives any flag
+// (to set or to clear), remounts it with exactly those, as runc does (not
+// mount(8), which would keep the source's): a flag the kernel locked on the
+// source (a user namespace's copy of a host mount) and the config did not
+// clear is added back when the plain remount is refused.
 func bindMount(root *os.File, src string, target *os.File, dest string, opts *mountOptions) error {
 	rec := opts.flags & unix.MS_REC
 	if err := unix.Mount(src, fdPath(target), "", unix.MS_BIND|rec, ""); err != nil {
@@ -339,21 +342,66 @@ func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error 
 // propagation and recursive attributes.
 func finishBind(root *os.File, dest string, opts *mountOptions) error {
 	extra := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
-	if extra != 0 {
+	if extra != 0 || opts.clear != 0 {
 		mnt, err := pathsafe.OpenInRoot(root, dest)
 		if err != nil {
 			return fmt.Errorf("reopen %s: %w", dest, err)
 		}
 		defer mnt.Close()
-		var st unix.Statfs_t
-		if err := unix.Fstatfs(int(mnt.Fd()), &st); err == nil {
-			extra |= lockedFlags(uintptr(st.Flags)) &^ opts.clear
+		remount := func(f uintptr) error {
+			return unix.Mount("", fdPath(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|f, "")
 		}
-		if err := unix.Mount("", fdPath(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|extra, ""); err != nil {
-			return fmt.Errorf("remount %s with flags %#x: %w", dest, extra, err)
+		err = remount(extra)
+		var st unix.Statfs_t
+		if errors.Is(err, unix.EPERM) && unix.Fstatfs(int(mnt.Fd()), &st) == nil {
+			srcFlags := lockedFlags(uintptr(st.Flags))
+			locked := srcFlags &^ opts.clear
+			if extra&atimeFlags != 0 {
+				locked &^= atimeFlags // the config's own atime choice
+			}
+			if locked&^extra != 0 {
+				extra |= locked
+				err = remount(extra)
+			}
+			if errors.Is(err, unix.EPERM) {
+				if c := srcFlags & opts.clear &^ atimeFlags; c != 0 {
+					err = fmt.Errorf("cannot clear locked flags %s: %w", msFlagNames(c), err)
+				} else if a := srcFlags & atimeFlags; extra&atimeFlags != 0 && a != 0 {
+					err = fmt.Errorf("cannot change locked atime flags %s: %w", msFlagNames(a), err)
+				}
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("remount %s with flags %s: %w", dest, msFlagNames(extra), err)
 		}
 	}
 	return applyMountAttrs(root, dest, opts)
+}
+
+const atimeFlags = unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME
+
+// msFlagNames spells MS_ flags as runc's errors do (MS_RDONLY|MS_NOSUID).
+func msFlagNames(f uintptr) string {
+	var names []string
+	for _, n := range []struct {
+		f    uintptr
+		name string
+	}{
+		{unix.MS_RDONLY, "MS_RDONLY"}, {unix.MS_NOSUID, "MS_NOSUID"}, {unix.MS_NODEV, "MS_NODEV"},
+		{unix.MS_NOEXEC, "MS_NOEXEC"}, {unix.MS_SYNCHRONOUS, "MS_SYNCHRONOUS"}, {unix.MS_MANDLOCK, "MS_MANDLOCK"},
+		{unix.MS_DIRSYNC, "MS_DIRSYNC"}, {unix.MS_NOSYMFOLLOW, "MS_NOSYMFOLLOW"}, {unix.MS_NOATIME, "MS_NOATIME"},
+		{unix.MS_NODIRATIME, "MS_NODIRATIME"}, {unix.MS_RELATIME, "MS_RELATIME"},
+		{unix.MS_STRICTATIME, "MS_STRICTATIME"}, {unix.MS_LAZYTIME, "MS_LAZYTIME"},
+	} {
+		if f&n.f != 0 {
+			names = append(names, n.name)
+			f &^= n.f
+		}
+	}
+	if f != 0 || len(names) == 0 {
+		names = append(names, fmt.Sprintf("%#x", f))
+	}
+	return strings.Join(names, "|")
 }
 
 // lockedFlags maps statfs flags to the MS_ ones a remount must keep.

@@ -140,3 +140,131 @@ createContainer" ]
 	done
 	assert_nothing_left m-tmpfsmode
 }
+
+@test "mounts in order: a later bind takes an earlier mount inside the container as its source" {
+	make_bundle
+	update_config '.mounts += [{destination: "/a", type: "tmpfs", source: "tmpfs"},
+		{destination: "/b", type: "bind", source: ($r + "/a"), options: ["rbind"]}]' --arg r "$BUNDLE/rootfs"
+	touch "$BUNDLE/rootfs/a-under-tmpfs"
+	mkdir -p "$BUNDLE/rootfs/a"
+	touch "$BUNDLE/rootfs/a/covered"
+	set_args sh -c 'echo hi >/a/new; cat /b/new; ls /b; grep -E " /(a|b) " /proc/self/mountinfo'
+	run rt run --bundle "$BUNDLE" m-order
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = hi ]
+	[ "${lines[1]}" = new ]
+	# The same tmpfs under both, not the rootfs's covered directory.
+	[ "$(awk '$5 == "/a" {print $3}' <<<"$output")" = "$(awk '$5 == "/b" {print $3}' <<<"$output")" ]
+	[ ! -e "$BUNDLE/rootfs/a/new" ]
+	assert_nothing_left m-order
+}
+
+@test "a destination through a dangling symlink is created where the link points, inside the rootfs" {
+	make_bundle
+	ln -s /nonexistent/dir "$BUNDLE/rootfs/link"
+	ln -s ../missing2 "$BUNDLE/rootfs/tmp/rel"
+	update_config '.mounts += [{destination: "/link/sub", type: "tmpfs", source: "tmpfs"},
+		{destination: "/tmp/rel/x", type: "tmpfs", source: "tmpfs"}]'
+	set_args sh -c 'grep -E " /(nonexistent/dir/sub|missing2/x) " /proc/self/mountinfo | cut -d" " -f5'
+	run rt run --bundle "$BUNDLE" m-dangling
+	[ "$status" -eq 0 ]
+	[ "$output" = "/nonexistent/dir/sub
+/missing2/x" ]
+	[ -d "$BUNDLE/rootfs/nonexistent/dir/sub" ]
+	[ -d "$BUNDLE/rootfs/missing2/x" ]
+	[ -L "$BUNDLE/rootfs/link" ]
+	assert_nothing_left m-dangling
+}
+
+# locked_src [nosub]: a tmpfs at $SRC mounted ro,nosuid,nodev,noexec,noatime
+# (teardown unmounts it), with a submount at $SRC/sub unless nosub (a
+# user namespace cannot bind a tree with locked submounts non-recursively).
+locked_src() {
+	SRC="$BATS_TEST_TMPDIR/src"
+	mkdir -p "$SRC"
+	mount -t tmpfs -o size=1m tmpfs "$SRC"
+	if [[ "${1:-}" != nosub ]]; then
+		mkdir "$SRC/sub"
+		mount -t tmpfs -o size=1m tmpfs "$SRC/sub"
+	fi
+	mount -o remount,ro,nosuid,nodev,noexec,noatime "$SRC"
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
+	set_args cat /proc/self/mountinfo
+}
+
+# bind_mounts DEST:OPTS...: a bind of $SRC at each /DEST with those options.
+bind_mounts() {
+	local m d o
+	for m in "$@"; do
+		d=${m%%:*} o=${m#*:}
+		mkdir -p "$BUNDLE/rootfs/$d" # the mapped root of a user namespace could not
+		update_config '.mounts += [{destination: $d, type: "bind", source: $s, options: ($o | split(","))}]' \
+			--arg d "/$d" --arg s "$SRC" --arg o "$o"
+	done
+}
+
+# bind_opts: per-mount options of /m* and /r* in the container, "DEST OPTS" a line.
+bind_opts() {
+	rt run --bundle "$BUNDLE" "$1" | awk '$5 ~ /^\/[mr][0-9](\/sub)?$/ {print $5, $6}' | sort
+}
+
+@test "bind flags as runc sets them: the config's flags exactly, the source's only for a plain bind" {
+	make_bundle
+	locked_src
+	bind_mounts m1:bind m2:bind,nosuid m3:bind,rw,dev,suid,exec,atime m4:bind,strictatime \
+		m5:bind,relatime,rw m6:bind,nodiratime m7:bind,symfollow m8:bind,nosymfollow
+	run bind_opts m-bindflags
+	[ "$status" -eq 0 ]
+	[ "$output" = "/m1 ro,nosuid,nodev,noexec,noatime
+/m2 rw,nosuid,noatime
+/m3 rw,noatime
+/m4 rw
+/m5 rw,relatime
+/m6 rw,nodiratime,relatime
+/m7 rw,noatime
+/m8 rw,noatime,nosymfollow" ]
+	assert_nothing_left m-bindflags
+}
+
+@test "bind flags in a user namespace: flags locked on the source are kept, clearing one fails" {
+	make_bundle
+	locked_src nosub
+	add_namespace user
+	update_config '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .mounts |= map(select(.type != "cgroup"))'
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/base.json"
+	bind_mounts m1:bind m2:bind,nosuid m7:bind,symfollow m8:bind,nosymfollow
+	run bind_opts m-bindlocked
+	[ "$status" -eq 0 ]
+	[ "$output" = "/m1 ro,nosuid,nodev,noexec,noatime
+/m2 ro,nosuid,nodev,noexec,noatime
+/m7 ro,nosuid,nodev,noexec,noatime
+/m8 ro,nosuid,nodev,noexec,noatime,nosymfollow" ]
+	local bad
+	for bad in m3:bind,rw m4:bind,strictatime m5:bind,dev; do
+		cp "$BATS_TEST_TMPDIR/base.json" "$BUNDLE/config.json"
+		bind_mounts "$bad"
+		run --separate-stderr rt run --bundle "$BUNDLE" m-bindlocked2
+		[ "$status" -ne 0 ]
+		[[ "$stderr" == *"cannot c"*"locked"* ]]
+		assert_nothing_left m-bindlocked2
+	done
+	assert_nothing_left m-bindlocked
+}
+
+@test "rro, rnosuid, rnoexec apply to every mount of an rbind; ro only to the top one" {
+	make_bundle
+	locked_src
+	mount -o remount,rw,suid,dev,exec "$SRC"
+	bind_mounts r1:rbind,ro r2:rbind,rro,rnosuid,rnoexec
+	run bind_opts m-rro
+	[ "$status" -eq 0 ]
+	[[ "$(awk '$1 == "/r1" {print $2}' <<<"$output")" == ro,* ]]
+	[[ "$(awk '$1 == "/r1/sub" {print $2}' <<<"$output")" == rw,* ]]
+	local o
+	for o in "$(awk '$1 == "/r2" {print $2}' <<<"$output")" "$(awk '$1 == "/r2/sub" {print $2}' <<<"$output")"; do
+		[[ ",$o," == ,ro,*nosuid*noexec* ]]
+	done
+	assert_nothing_left m-rro
+}
