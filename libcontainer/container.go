@@ -88,6 +88,9 @@ func Create(o CreateOpts) (c *Container, err error) {
 			o.Log.Warn(fmt.Sprintf("mount destination %s is not absolute. Support for non-absolute mount destinations will be removed in a future release.", m.Destination))
 		}
 	}
+	if err := warnCapabilities(spec.Process.Capabilities, o.Log); err != nil {
+		return nil, err
+	}
 	if err := checkPreserveFds(o.PreserveFds); err != nil {
 		return nil, err
 	}

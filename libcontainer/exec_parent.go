@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/cgroups"
-	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/lsm"
 )
 
@@ -60,10 +59,8 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if err := lsm.CheckAppArmor(o.Process.ApparmorProfile); err != nil {
 		return nil, err
 	}
-	if c := o.Process.Capabilities; c != nil {
-		if _, _, err := capabilities.New(c); err != nil {
-			return nil, err
-		}
+	if err := warnCapabilities(o.Process.Capabilities, o.Log); err != nil {
+		return nil, err
 	}
 	if o.Process.Terminal && o.Detach && o.ConsoleSocket == "" {
 		return nil, errors.New("cannot allocate tty if rt will detach without setting console socket")

@@ -145,10 +145,8 @@ func standardInit(sock int, cfg *initConfig) error {
 // finishAndExec applies the process settings (shared with rt exec), tells
 // the parent it is ready, waits for start when fifoFd >= 0, and execs.
 func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) error {
-	if a := proc.ExecCPUAffinity; a != nil {
-		if err := applyAffinity(a.Initial); err != nil {
-			return err
-		}
+	if err := initialAffinity(proc, cfg.Exec); err != nil {
+		return err
 	}
 	// Address-space limits go last: the Go runtime and libseccomp in this
 	// process need room that the workload's limit may not leave them.
@@ -166,7 +164,7 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	}
 	// Kept across execve; set while rt is still privileged (a real-time
 	// policy or a higher I/O class needs CAP_SYS_NICE / CAP_SYS_ADMIN).
-	if err := applyScheduler(proc.Scheduler); err != nil {
+	if err := applyScheduler(proc.Scheduler, cpusetCpus(cfg.Spec)); err != nil {
 		return err
 	}
 	if err := applyIOPriority(proc.IOPriority); err != nil {
@@ -182,6 +180,11 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 		return err
 	}
 	if err := lsm.ApplySELinuxExecLabel(proc.SelinuxLabel, cfg.SELinux); err != nil {
+		return err
+	}
+	// Before any seccomp filter (as runc): a profile that refuses
+	// personality(2) to the workload must not refuse it to rt.
+	if err := applyPersonality(cfg.Spec.Linux.Personality); err != nil {
 		return err
 	}
 	sc := &seccompFilter{profile: cfg.Spec.Linux.Seccomp, sock: sock}
@@ -227,7 +230,7 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 			startFailed(cfg.ExecResultFd, err, 1)
 		}
 	}
-	if err := lastAttrs(cfg.Spec, proc, late); err != nil {
+	if err := lastAttrs(proc, cfg.Exec, late); err != nil {
 		if fifoFd >= 0 {
 			startFailed(cfg.ExecResultFd, err, 1)
 		}

@@ -159,6 +159,15 @@ func applyUserAndSecurity(s *specs.Spec, p *specs.Process, sc *seccompFilter) er
 		}
 	}
 	u := p.User
+	if p.Terminal {
+		// The pty slave (stdio by now) belongs to the process's user, as
+		// in runc, which changes the owner only: the group stays devpts's
+		// (gid=5, tty). rt chowns no other stdio: it is the caller's own
+		// (runc chowns the pipes it made, and inherited files too).
+		if err := unix.Fchown(0, int(u.UID), -1); err != nil {
+			return fmt.Errorf("chown the terminal to uid %d: %w", u.UID, err)
+		}
+	}
 	if err := setGroups(u.AdditionalGids); err != nil {
 		return err
 	}

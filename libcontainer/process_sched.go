@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -74,8 +75,11 @@ func validatePersonality(p *specs.LinuxPersonality) error {
 	return nil
 }
 
-// applyScheduler sets process.scheduler with sched_setattr.
-func applyScheduler(s *specs.Scheduler) error {
+// applyScheduler sets process.scheduler with sched_setattr. The kernel
+// refuses SCHED_DEADLINE (EPERM) to a task whose CPUs do not span its root
+// domain, which a cpuset smaller than the machine makes so: that gets
+// runc's message.
+func applyScheduler(s *specs.Scheduler, cpusetCpus string) error {
 	if s == nil {
 		return nil
 	}
@@ -87,9 +91,20 @@ func applyScheduler(s *specs.Scheduler) error {
 		attr.Flags |= schedFlags[f]
 	}
 	if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+		if errors.Is(err, unix.EPERM) && cpusetCpus != "" {
+			return fmt.Errorf("set scheduler %s: process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %q): %w", s.Policy, cpusetCpus, err)
+		}
 		return fmt.Errorf("set scheduler %s: %w", s.Policy, err)
 	}
 	return nil
+}
+
+// cpusetCpus is linux.resources.cpu.cpus, or "".
+func cpusetCpus(s *specs.Spec) string {
+	if s.Linux == nil || s.Linux.Resources == nil || s.Linux.Resources.CPU == nil {
+		return ""
+	}
+	return s.Linux.Resources.CPU.Cpus
 }
 
 // applyIOPriority sets process.ioPriority with ioprio_set.
@@ -131,6 +146,28 @@ func applyAffinity(list string) error {
 	return nil
 }
 
+// initialAffinity runs first in the init, already in the container's
+// cgroup. As runc 1.4+ does, the CPU affinity inherited from rt's caller is
+// not kept: the process may run on every CPU of its cpuset (asking for all
+// CPUs gets exactly those, the kernel masks the request with the cpuset;
+// moving into a cpuset with the same CPUs changes no affinity). For rt exec,
+// process.execCPUAffinity.initial is used instead when set; the spec makes
+// execCPUAffinity not apply to the container's init, and runc ignores it
+// there.
+func initialAffinity(p *specs.Process, exec bool) error {
+	if a := p.ExecCPUAffinity; exec && a != nil && a.Initial != "" {
+		return applyAffinity(a.Initial)
+	}
+	var all unix.CPUSet
+	for i := 0; i < len(all)*64; i++ {
+		all.Set(i)
+	}
+	if err := unix.SchedSetaffinity(0, &all); err != nil {
+		return fmt.Errorf("reset CPU affinity: %w", err)
+	}
+	return nil
+}
+
 // parseCPUList parses "0-3,5" into a CPU set.
 func parseCPUList(s string) (*unix.CPUSet, error) {
 	var set unix.CPUSet
@@ -154,13 +191,10 @@ func parseCPUList(s string) (*unix.CPUSet, error) {
 	return &set, nil
 }
 
-// lastAttrs are the steps right before execve: personality, the final CPU
-// affinity and the address-space rlimits.
-func lastAttrs(s *specs.Spec, p *specs.Process, late []specs.POSIXRlimit) error {
-	if err := applyPersonality(s.Linux.Personality); err != nil {
-		return err
-	}
-	if a := p.ExecCPUAffinity; a != nil {
+// lastAttrs are the steps right before execve: the final CPU affinity of
+// an exec'd process and the address-space rlimits.
+func lastAttrs(p *specs.Process, exec bool, late []specs.POSIXRlimit) error {
+	if a := p.ExecCPUAffinity; exec && a != nil {
 		if err := applyAffinity(a.Final); err != nil {
 			return err
 		}

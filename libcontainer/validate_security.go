@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -33,6 +34,22 @@ func validateHooksAndSecurity(s *specs.Spec) error {
 	if c := s.Process.Capabilities; c != nil {
 		if _, _, err := capabilities.New(c); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// warnCapabilities logs, as runc does at create and exec, the capability
+// names that are skipped (unknown, or not in the running kernel) and the
+// ambient ones the kernel will not raise.
+func warnCapabilities(c *specs.LinuxCapabilities, log *slog.Logger) error {
+	_, warnings, err := capabilities.New(c)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		if log != nil {
+			log.Warn(w)
 		}
 	}
 	return nil

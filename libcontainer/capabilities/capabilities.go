@@ -10,16 +10,18 @@
 //
 // Every kernel call here (capset, prctl) is per thread, which is why the
 // caller must be locked to its thread. Names are checked against a fixed
-// table; a real capability that the running kernel does not have (its number
-// is past the kernel's last one, probed with PR_CAPBSET_READ, never read
-// from the container's /proc) is skipped with a warning, as runc
-// does, so one spec works across kernel versions.
+// table; a name that is not in it, or a real capability that the running
+// kernel does not have (its number is past the kernel's last one, probed
+// with PR_CAPBSET_READ, never read from the container's /proc), is skipped
+// with a warning, as runc does, so one spec works across kernel versions.
 package capabilities
 
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -148,9 +150,11 @@ func probeLastCap(read func(n int) error) (int, error) {
 	return lo, nil
 }
 
-// New checks every name in the five sets. A name that is no capability at
-// all is an error naming it; a capability that the running kernel lacks is
-// reported in warnings and left out.
+// New reads the five sets. As runc does, a name that is no capability, or
+// one the running kernel lacks (its number is above the last capability),
+// is left out with a warning: one for all of them, sorted, in runc's words.
+// An ambient capability missing from permitted or inheritable, which the
+// kernel refuses to raise, gets runc's warning too (Apply skips it).
 func New(c *specs.LinuxCapabilities) (*Caps, []string, error) {
 	if c == nil {
 		return nil, nil, nil
@@ -164,36 +168,52 @@ func New(c *specs.LinuxCapabilities) (*Caps, []string, error) {
 
 func newCaps(c *specs.LinuxCapabilities, last int, sys system) (*Caps, []string, error) {
 	caps := &Caps{lastCap: last, sys: sys}
-	var warnings []string
-	warned := make(map[string]bool)
+	ignored := make(map[string]bool)
 	sets := []struct {
-		field string
 		names []string
 		dst   *set
 	}{
-		{"bounding", c.Bounding, &caps.bounding},
-		{"effective", c.Effective, &caps.effective},
-		{"permitted", c.Permitted, &caps.permitted},
-		{"inheritable", c.Inheritable, &caps.inheritable},
-		{"ambient", c.Ambient, &caps.ambient},
+		{c.Bounding, &caps.bounding},
+		{c.Effective, &caps.effective},
+		{c.Permitted, &caps.permitted},
+		{c.Inheritable, &caps.inheritable},
+		{c.Ambient, &caps.ambient},
 	}
 	for _, s := range sets {
-		for i, name := range s.names {
+		for _, name := range s.names {
 			n, ok := capNames[name]
-			if !ok {
-				return nil, nil, fmt.Errorf("process.capabilities.%s[%d]: unknown capability %q", s.field, i, name)
-			}
-			if n > last {
-				if !warned[name] {
-					warned[name] = true
-					warnings = append(warnings, fmt.Sprintf("capability %q is not supported by the running kernel (cap_last_cap %d): skipped", name, last))
-				}
+			if !ok || n > last {
+				ignored[name] = true
 				continue
 			}
 			*s.dst |= 1 << uint(n)
 		}
 	}
+	var warnings []string
+	if len(ignored) > 0 {
+		names := make([]string, 0, len(ignored))
+		for name := range ignored {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		warnings = append(warnings, fmt.Sprintf("ignoring unknown or unavailable capabilities: [%s]", strings.Join(names, " ")))
+	}
+	warned := make(map[int]bool)
+	for _, name := range c.Ambient {
+		n, ok := capNames[name]
+		if !ok || n > last || warned[n] || caps.raisable(n) {
+			continue
+		}
+		warned[n] = true
+		warnings = append(warnings, fmt.Sprintf("can't raise ambient capability %s: %v", name, unix.EPERM))
+	}
 	return caps, warnings, nil
+}
+
+// raisable: the kernel raises an ambient capability only when it is in
+// both the permitted and the inheritable set.
+func (c *Caps) raisable(n int) bool {
+	return c.permitted.has(n) && c.inheritable.has(n)
 }
 
 // Valid reports whether name is a capability Linux defines, whether or not
@@ -256,9 +276,9 @@ func (c *Caps) Apply() error {
 			continue
 		}
 		// The kernel refuses an ambient cap missing from permitted or
-		// inheritable; runc's own default spec asks for that, and runc
-		// skips them, so rt does too.
-		if !c.permitted.has(n) || !c.inheritable.has(n) {
+		// inheritable; runc warns and goes on, so rt does too (New has
+		// the warning).
+		if !c.raisable(n) {
 			continue
 		}
 		if err := c.sys.ambientRaise(n); err != nil {

@@ -236,17 +236,6 @@ load helpers
 	assert_nothing_left p-pers
 }
 
-@test "process.execCPUAffinity.final pins the workload" {
-	requires_rt
-	make_bundle
-	update_config '.process.execCPUAffinity = {final: "0"}'
-	set_args sh -c 'grep Cpus_allowed_list /proc/self/status'
-	run rt run --bundle "$BUNDLE" p-aff
-	[ "$status" -eq 0 ]
-	[[ "$output" == *$'\t'0 ]]
-	assert_nothing_left p-aff
-}
-
 @test "unknown scheduler policy, ioPriority class or personality, and unsupported fields are refused" {
 	requires_rt
 	make_bundle

@@ -165,8 +165,13 @@ b' ps-exec-env sh -c 'env | grep -c "^FOO="; echo "$FOO $KEEP"; echo "$X"; echo 
 	[ "$status" -eq 255 ]
 	run rt exec --pid-file "$BATS_TEST_TMPDIR/no/such/dir/pid" ps-exec-255 sh -c 'touch /tmp/ran; sleep 5'
 	[ "$status" -eq 255 ]
-	# The process was stopped: only the sleeper is left in the container.
-	run rt ps ps-exec-255
+	# The process was killed: soon only the sleeper is left in the container.
+	for i in $(seq "$(poll_count)"); do
+		run rt ps ps-exec-255
+		[ "${#lines[@]}" -eq 2 ] && break
+		sleep 0.05
+	done
+	echo "$output"
 	[ "${#lines[@]}" -eq 2 ]
 	rt delete --force ps-exec-255
 	assert_nothing_left ps-exec-255
@@ -180,4 +185,86 @@ b' ps-exec-env sh -c 'env | grep -c "^FOO="; echo "$FOO $KEEP"; echo "$X"; echo 
 	[[ "$stderr" == *'env'*'executable file not found in $PATH'* ]]
 	rt delete --force ps-nopath
 	assert_nothing_left ps-nopath
+}
+
+@test "CPU affinity: the caller's is reset for the init and exec, to the cgroup's cpuset when set" {
+	[ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+	all=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/1/status)
+	make_bundle
+	set_args sh -c 'awk "/^Cpus_allowed_list/ {print \$2}" /proc/self/status'
+	run taskset -c 0 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" ps-aff1
+	[ "$status" -eq 0 ] && [ "$output" = "$all" ]
+	update_config '.linux.resources.cpu.cpus = "1"'
+	run taskset -c 0 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" ps-aff2
+	[ "$status" -eq 0 ] && [ "$output" = 1 ]
+	update_config 'del(.linux.resources.cpu)'
+	set_args sleep 1000
+	run_detached ps-aff3
+	run taskset -c 0 "$RT" --root "$RT_ROOT" exec ps-aff3 awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status
+	[ "$status" -eq 0 ] && [ "$output" = "$all" ]
+	rt delete --force ps-aff3
+	assert_nothing_left ps-aff3
+}
+
+@test "execCPUAffinity: initial and final apply to exec, not to the init (runtime-spec, runc)" {
+	[ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+	all=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/1/status)
+	make_bundle
+	update_config '.process.execCPUAffinity = {initial: "0", final: "1"}'
+	set_args sh -c 'awk "/^Cpus_allowed_list/ {print \$2}" /proc/self/status'
+	run rt run --bundle "$BUNDLE" ps-eaff1
+	[ "$status" -eq 0 ] && [ "$output" = "$all" ]
+	update_config 'del(.process.execCPUAffinity)'
+	set_args sleep 1000
+	run_detached ps-eaff2
+	for a in '{"initial": "1"}' '{"final": "1"}' '{"initial": "0", "final": "1"}'; do
+		jq -n --argjson a "$a" '{args: ["awk", "/^Cpus_allowed_list/ {print $2}", "/proc/self/status"], cwd: "/", env: ["PATH=/bin"], execCPUAffinity: $a}' >"$BATS_TEST_TMPDIR/p.json"
+		run taskset -c 0 "$RT" --root "$RT_ROOT" exec -p "$BATS_TEST_TMPDIR/p.json" ps-eaff2
+		echo "$a: $output"
+		[ "$status" -eq 0 ] && [ "$output" = 1 ]
+	done
+	# The flag form takes the container's process, execCPUAffinity included.
+	rt delete --force ps-eaff2
+	update_config '.process.execCPUAffinity = {final: "1"}'
+	run_detached ps-eaff3
+	run rt exec ps-eaff3 awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status
+	[ "$status" -eq 0 ] && [ "$output" = 1 ]
+	rt delete --force ps-eaff3
+	assert_nothing_left ps-eaff3
+}
+
+@test "personality is set before the seccomp filter: a profile refusing personality(2) still starts" {
+	make_bundle
+	update_config '.linux.personality = {domain: "LINUX32"}
+		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["personality"], action: "SCMP_ACT_ERRNO"}]}'
+	set_args uname -m
+	run rt run --bundle "$BUNDLE" ps-pers
+	echo "$output"
+	[ "$status" -eq 0 ] && [ "$output" = i686 ]
+	set_args sleep 1000
+	run_detached ps-pers2
+	run rt exec ps-pers2 uname -m
+	[ "$status" -eq 0 ] && [ "$output" = i686 ]
+	rt delete --force ps-pers2
+	assert_nothing_left ps-pers2
+}
+
+@test "SCHED_DEADLINE: works from a pinned caller and with a cpuset of every CPU; a smaller cpuset fails as in runc" {
+	[ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+	make_bundle
+	# A deadline task cannot fork: the workload is one process.
+	update_config '.process.scheduler = {policy: "SCHED_DEADLINE", runtime: 10000000, deadline: 30000000, period: 30000000}'
+	set_args awk '/^policy/ {print $NF}' /proc/self/sched
+	run taskset -c 0 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" ps-dl1
+	echo "$output"
+	[ "$status" -eq 0 ] && [ "$output" = 6 ]
+	update_config --arg all "$(awk '/^Cpus_allowed_list/ {print $2}' /proc/1/status)" '.linux.resources.cpu.cpus = $all'
+	run rt run --bundle "$BUNDLE" ps-dl2
+	[ "$status" -eq 0 ] && [ "$output" = 6 ]
+	update_config '.linux.resources.cpu.cpus = "1"'
+	run rt run --bundle "$BUNDLE" ps-dl3
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process scheduler can't be used together with AllowedCPUs"* ]]
+	assert_nothing_left ps-dl3
 }

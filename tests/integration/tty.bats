@@ -140,3 +140,26 @@ rt_cmd() {
 	[ "${lines[1]}" = ptmx ]
 	assert_nothing_left tty-inherit
 }
+
+@test "tty: the pts belongs to the process's uid (group kept) in run and exec" {
+	make_bundle
+	update_config '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c 'stat -c %u:%g "$(readlink /proc/self/fd/0)"'
+	run_in_script "$(rt_cmd run --bundle "$BUNDLE" tty-owner)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# devpts makes it gid 5 (the spec's gid=5 option); runc keeps that.
+	[ "${lines[0]}" = 1000:5 ]
+	assert_nothing_left tty-owner
+	update_config '.process.terminal = false | .process.user = {uid: 0, gid: 0}'
+	set_args sleep 1000
+	run_detached tty-owner2
+	run_in_script "$(rt_cmd exec -t --user 1234:5678 tty-owner2 sh -c 'stat -c %u:%g "$(readlink /proc/self/fd/0)"')"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1234:5 ]
+	run_in_script "$(rt_cmd exec -t tty-owner2 sh -c 'stat -c %u:%g "$(readlink /proc/self/fd/0)"')"
+	[ "${lines[0]}" = 0:5 ]
+	rt delete --force tty-owner2
+	assert_nothing_left tty-owner2
+}
