@@ -67,6 +67,7 @@ func (ms *mountSources) open(i int) (int, error) {
 		return -1, fmt.Errorf("mount-source: no mount %d", i)
 	}
 	m := &ms.spec.Mounts[i]
+	dest := filepath.Join("/", m.Destination) // as setupRootfs names it
 	im := mountIDMapping(ms.spec, m)
 	if im == nil || !isBindMount(m) {
 		return -1, fmt.Errorf("mount-source: mounts[%d] is not an idmapped bind mount", i)
@@ -77,7 +78,7 @@ func (ms *mountSources) open(i int) (int, error) {
 	}
 	userns, err := ms.usernsFor(im)
 	if err != nil {
-		return -1, fmt.Errorf("mount %s: %w", m.Destination, err)
+		return -1, fmt.Errorf("mount %s: %w", dest, err)
 	}
 	src := m.Source
 	if !filepath.IsAbs(src) {
@@ -88,7 +89,7 @@ func (ms *mountSources) open(i int) (int, error) {
 		return idmappedTree(src, rbind, userns, im.Recursive)
 	})
 	if err != nil {
-		return -1, fmt.Errorf("mount %s: %w", m.Destination, err)
+		return -1, fmt.Errorf("mount %s: %w", dest, err)
 	}
 	return fd, nil
 }
