@@ -68,12 +68,12 @@ var hookNames = []string{
 var mountOptionNames = []string{
 	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
 	"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec",
-	"nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
+	"nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow",
 	"private", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec",
 	"rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnosuid", "ro", "rprivate",
 	"rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
 	"runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
-	"sync", "tmpcopyup", "unbindable",
+	"symfollow", "sync", "tmpcopyup", "unbindable",
 }
 
 // idmapOptionNames are listed only where idmapped mounts work (build and
