@@ -163,7 +163,8 @@ func (m *masker) mask(root *os.File, p string) error {
 	return nil
 }
 
-// readonlyPath binds a path onto itself, read-only, nosuid, nodev, noexec.
+// readonlyPath binds a path onto itself read-only; its other flags stay
+// (runc's read-only paths are "ro,relatime" under a plain /proc).
 func readonlyPath(root *os.File, p string) error {
 	t, err := openInRoot(root, p)
 	if err != nil || t == nil {
@@ -175,7 +176,7 @@ func readonlyPath(root *os.File, p string) error {
 		return fmt.Errorf("clone: %w", err)
 	}
 	defer unix.Close(tree)
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
 	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
 		return fmt.Errorf("set read-only: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -504,6 +505,9 @@ func enterRootfs(rootfs string, noPivot bool, prop uintptr) error {
 
 func pivotOrChroot(rootfs string, noPivot bool) error {
 	if noPivot {
+		if err := hideHostProcSys(rootfs); err != nil {
+			return err
+		}
 		if err := unix.Chdir(rootfs); err != nil {
 			return fmt.Errorf("chdir to rootfs: %w", err)
 		}
@@ -543,4 +547,42 @@ func pivotOrChroot(rootfs string, noPivot bool) error {
 		return fmt.Errorf("detach old root: %w", err)
 	}
 	return unix.Chdir("/")
+}
+
+// hideHostProcSys unmounts (or, where the kernel locked them, covers with
+// an empty tmpfs) every procfs and sysfs outside the rootfs before the
+// --no-pivot chroot: under the moved rootfs they stay in the mount
+// namespace, and a fully visible host procfs there would let a process
+// with CAP_SYS_ADMIN in a user namespace mount a fresh, unmasked procfs
+// (the kernel's mount_too_revealing check), as runc guards against too.
+func hideHostProcSys(rootfs string) error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	var targets []string
+	for _, line := range strings.Split(string(b), "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		fields, fsFields := strings.Fields(pre), strings.Fields(post)
+		if !ok || len(fields) < 5 || len(fsFields) < 1 {
+			continue
+		}
+		mp := unescapeMountPath(fields[4])
+		if (fsFields[0] == "proc" || fsFields[0] == "sysfs") && mp != rootfs && !strings.HasPrefix(mp, rootfs+"/") {
+			targets = append(targets, mp)
+		}
+	}
+	// Deepest first; a parent's detach takes its children along.
+	sort.Slice(targets, func(i, j int) bool { return len(targets[i]) > len(targets[j]) })
+	for _, mp := range targets {
+		err := unix.Unmount(mp, unix.MNT_DETACH)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err := unix.Mount("tmpfs", mp, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0"); err != nil &&
+			!errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("--no-pivot: hide host %s: %w", mp, err)
+		}
+	}
+	return nil
 }

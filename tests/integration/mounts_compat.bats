@@ -268,3 +268,16 @@ bind_opts() {
 	done
 	assert_nothing_left m-rro
 }
+
+@test "readonly paths: read-only, their other flags as the mount they are in (runc's)" {
+	make_bundle
+	set_args cat /proc/self/mountinfo
+	local np
+	for np in "" --no-pivot; do
+		run rt run $np --bundle "$BUNDLE" m-ropaths
+		[ "$status" -eq 0 ]
+		[ "$(awk '$5 == "/proc/sys" {print $6}' <<<"$output")" = ro,relatime ]
+		[ "$(awk '$5 == "/proc/bus" {print $6}' <<<"$output")" = ro,relatime ]
+	done
+	assert_nothing_left m-ropaths
+}
