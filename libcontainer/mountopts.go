@@ -14,6 +14,7 @@ type mountOptions struct {
 	propagation []uintptr       // MS_SHARED, MS_PRIVATE ... (with MS_REC), applied after the mount
 	data        []string        // filesystem-specific options
 	recAttr     *unix.MountAttr // rro, rnosuid ...: mount_setattr(AT_RECURSIVE)
+	copyUp      bool            // tmpcopyup: a tmpfs starts with the covered directory's tree
 }
 
 var flagOptions = map[string]struct {
@@ -125,7 +126,10 @@ func parseMountOptions(opts []string) (*mountOptions, error) {
 		switch {
 		case o == "idmap", o == "ridmap":
 			// The mapping itself: mountIDMapping (mount_idmap.go).
-		case o == "tmpcopyup", strings.HasPrefix(o, "X-mount."):
+		case o == "tmpcopyup":
+			// tmpfs only (mount_copyup.go); other types ignore it, as runc.
+			m.copyUp = true
+		case strings.HasPrefix(o, "X-mount."):
 			return nil, fmt.Errorf("mount option %q is not supported", o)
 		default:
 			m.data = append(m.data, o)

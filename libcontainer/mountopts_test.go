@@ -32,7 +32,10 @@ func TestParseMountOptions(t *testing.T) {
 	if m.recAttr == nil || m.recAttr.Attr_set != unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOATIME {
 		t.Errorf("recursive attrs = %+v", m.recAttr)
 	}
-	for _, bad := range []string{"X-mount.mkdir", "tmpcopyup"} {
+	if m, err := parseMountOptions([]string{"tmpcopyup", "size=1m"}); err != nil || !m.copyUp || len(m.data) != 1 {
+		t.Errorf("tmpcopyup: %+v, %v", m, err)
+	}
+	for _, bad := range []string{"X-mount.mkdir"} {
 		if _, err := parseMountOptions([]string{bad}); err == nil {
 			t.Errorf("%q: want an error", bad)
 		}

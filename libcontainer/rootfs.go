@@ -259,6 +259,9 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 	case "tmpfs", "devpts":
 		data = lsm.FormatMountLabel(data, cfg.Spec.Linux.MountLabel, cfg.SELinux)
 	}
+	if opts.copyUp && m.Type == "tmpfs" {
+		return copyUpMount(root, target, m, flags, data, opts)
+	}
 	if err := unix.Mount(src, fdPath(target), m.Type, flags, data); err != nil {
 		if m.Type == "sysfs" && errors.Is(err, unix.EPERM) {
 			// No new net namespace in a user namespace: sysfs cannot be
@@ -277,6 +280,47 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 		mnt.Close()
 		if err != nil {
 			return err
+		}
+	}
+	return applyMountAttrs(root, m.Destination, opts)
+}
+
+// copyUpMount mounts a tmpfs over target holding a copy of the tree it
+// covers (tmpcopyup, mount_copyup.go). The tmpfs is writable while it is
+// filled; a read-only one is made so per mount afterwards.
+func copyUpMount(root, target *os.File, m *specs.Mount, flags uintptr, data string, opts *mountOptions) error {
+	// Opened before the tmpfs covers it: this fd keeps reaching the image's tree.
+	fd, err := unix.Openat(int(target.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("tmpcopyup: open %s: %w", m.Destination, err)
+	}
+	src := os.NewFile(uintptr(fd), m.Destination)
+	defer src.Close()
+	if err := unix.Mount(m.Source, fdPath(target), m.Type, flags&^unix.MS_RDONLY, data); err != nil {
+		return fmt.Errorf("mount %s (type %s): %w", m.Source, m.Type, err)
+	}
+	dst, err := pathsafe.OpenInRootFlags(root, m.Destination, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return fmt.Errorf("tmpcopyup: reopen %s: %w", m.Destination, err)
+	}
+	defer dst.Close()
+	var a, b unix.Stat_t
+	if err := unix.Fstat(int(src.Fd()), &a); err != nil {
+		return fmt.Errorf("tmpcopyup: %w", err)
+	}
+	if err := unix.Fstat(int(dst.Fd()), &b); err != nil {
+		return fmt.Errorf("tmpcopyup: %w", err)
+	}
+	if a.Dev == b.Dev {
+		return fmt.Errorf("tmpcopyup: %s is not the new tmpfs", m.Destination)
+	}
+	if err := copyUp(src, dst); err != nil {
+		return err
+	}
+	if flags&unix.MS_RDONLY != 0 {
+		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(int(dst.Fd()), "", unix.AT_EMPTY_PATH, attr); err != nil {
+			return fmt.Errorf("tmpcopyup: make %s read-only: %w", m.Destination, err)
 		}
 	}
 	return applyMountAttrs(root, m.Destination, opts)
