@@ -13,11 +13,13 @@ setup() {
 }
 
 teardown() {
+	# Read before common_teardown empties the test dir; detached after it
+	# unmounted the image (a still busy device goes with its last user).
+	local loop=""
+	[[ -s "$LOOP_FILE" ]] && loop=$(cat "$LOOP_FILE")
 	common_teardown
-	# After the mounts are gone (common_teardown unmounts them); a busy
-	# device is detached by the kernel when its last user goes.
-	if [[ -s "$LOOP_FILE" ]]; then
-		losetup -d "$(cat "$LOOP_FILE")" 2>/dev/null
+	if [[ -n "$loop" ]]; then
+		losetup -d "$loop" || echo "teardown: losetup -d $loop failed" >&2
 	fi
 	return 0
 }
