@@ -37,12 +37,11 @@ func mergeResources(cur, u *specs.LinuxResources) (merged, delta *specs.LinuxRes
 		return nil, nil, err
 	}
 	mergeCPU(merged, delta, u.CPU)
-	if u.Pids != nil {
-		var limit *int64
-		if takeI64(&limit, u.Pids.Limit) {
-			merged.Pids = &specs.LinuxPids{Limit: limit}
-			delta.Pids = &specs.LinuxPids{Limit: limit}
-		}
+	// A pids limit of 0 is no "leave as is": it means 1, as in runc.
+	if u.Pids != nil && u.Pids.Limit != nil {
+		limit := *u.Pids.Limit
+		merged.Pids = &specs.LinuxPids{Limit: &limit}
+		delta.Pids = &specs.LinuxPids{Limit: &limit}
 	}
 	if u.BlockIO != nil && u.BlockIO.Weight != nil && *u.BlockIO.Weight != 0 {
 		if merged.BlockIO == nil {

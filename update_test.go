@@ -121,9 +121,16 @@ func TestMergeResources(t *testing.T) {
 		{
 			name:   "zero leaves the value; absent groups are untouched",
 			cur:    `{"memory":{"limit":1000},"cpu":{"shares":100}}`,
-			upd:    `{"memory":{"limit":0,"reservation":0},"cpu":{"shares":0,"quota":0},"pids":{"limit":0},"blockIO":{"weight":0}}`,
+			upd:    `{"memory":{"limit":0,"reservation":0},"cpu":{"shares":0,"quota":0},"blockIO":{"weight":0}}`,
 			merged: `{"memory":{"limit":1000},"cpu":{"shares":100}}`,
 			delta:  `{}`,
+		},
+		{
+			name:   "a pids limit of 0 is set (it means 1, as in runc)",
+			cur:    `{"pids":{"limit":5}}`,
+			upd:    `{"pids":{"limit":0}}`,
+			merged: `{"pids":{"limit":0}}`,
+			delta:  `{"pids":{"limit":0}}`,
 		},
 		{
 			name:   "memory limit goes with the stored swap",

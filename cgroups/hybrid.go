@@ -30,6 +30,11 @@ func (h *hybrid) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
+	// runc refuses unified key/values on a hybrid host too: the
+	// controllers they name are v1's there.
+	if len(r.Unified) > 0 {
+		return errors.New("invalid configuration: cannot use unified on cgroup v1")
+	}
 	v1 := *r
 	v1.Unified = nil
 	var huge []specs.LinuxHugepageLimit
@@ -42,7 +47,7 @@ func (h *hybrid) Set(r *specs.LinuxResources) error {
 	if err := h.v2.SetHugetlb(huge); err != nil {
 		return err
 	}
-	return h.v2.SetUnified(r.Unified)
+	return nil
 }
 
 // Freeze uses the v1 freezer, or cgroup.freeze when no freezer is mounted

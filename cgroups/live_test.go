@@ -154,7 +154,7 @@ func TestLiveApplySetStatsDestroy(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("swap below limit: err = %v, want prefix %q", err, want)
 	}
-	if err := m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.max": "1"}}); err == nil && Mode() == Legacy {
+	if err := m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.max": "1"}}); err == nil && Mode() != Unified {
 		t.Error("unified accepted on cgroup v1")
 	}
 

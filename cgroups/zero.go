@@ -35,9 +35,7 @@ func dropZeros(r *specs.LinuxResources) *specs.LinuxResources {
 		cp.RealtimePeriod = nonZeroU64(cp.RealtimePeriod)
 		c.CPU = &cp
 	}
-	if p := r.Pids; p != nil && p.Limit != nil && *p.Limit == 0 {
-		c.Pids = nil
-	}
+	// pids.limit 0 is not among them: runc 1.5 writes pids.max 1 for it.
 	if b := r.BlockIO; b != nil {
 		bb := *b
 		bb.Weight = nonZeroU16(bb.Weight)

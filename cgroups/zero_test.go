@@ -17,7 +17,7 @@ func TestDropZeros(t *testing.T) {
 	}
 	d := dropZeros(r)
 	if d.Memory.Limit != nil || d.Memory.Swap == nil || d.CPU.Shares != nil || d.CPU.Quota != nil ||
-		d.CPU.Period == nil || d.Pids != nil || d.BlockIO.Weight != nil || len(d.BlockIO.WeightDevice) != 0 {
+		d.CPU.Period == nil || d.Pids == nil || *d.Pids.Limit != 0 || d.BlockIO.Weight != nil || len(d.BlockIO.WeightDevice) != 0 {
 		t.Fatalf("dropZeros = %+v", d)
 	}
 	if r.CPU.Shares == nil || r.Memory.Limit == nil {

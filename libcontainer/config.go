@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/cgroups"
 )
 
 // LoadSpec reads and decodes <bundle>/config.json. A syntax error names the
@@ -167,6 +169,10 @@ func Validate(s *specs.Spec) error {
 		if hasControlChar(n.Path) {
 			return fmt.Errorf("linux.namespaces[%d].path: %q contains a control character", i, n.Path)
 		}
+	}
+	// Up front, as runc does, so that nothing is made for it.
+	if r := s.Linux.Resources; r != nil && len(r.Unified) > 0 && cgroups.Mode() != cgroups.Unified {
+		return errors.New("invalid configuration: cannot use unified on cgroup v1")
 	}
 	for clock := range s.Linux.TimeOffsets {
 		if clock != "monotonic" && clock != "boottime" {

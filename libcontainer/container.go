@@ -176,6 +176,10 @@ func Create(o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}
+	// Before the undo list owns the cgroup: a refused one is not ours.
+	if err := checkCgroupUsable(cg); err != nil {
+		return nil, err
+	}
 	cleanup.add(func() { destroyCgroup(cg, o.Log) })
 
 	st := &State{
@@ -204,7 +208,10 @@ func Create(o CreateOpts) (c *Container, err error) {
 			if err := cg.Apply(pid); err != nil {
 				return fmt.Errorf("cgroup: %w", err)
 			}
-			if err := cg.Set(withDefaultDevices(spec)); err != nil {
+			r := withDefaultDevices(spec)
+			// The pids limit comes once the init is ready (see below).
+			r.Pids = nil
+			if err := cg.Set(r); err != nil {
 				return fmt.Errorf("cgroup: %w", err)
 			}
 			return nil
@@ -227,6 +234,14 @@ func Create(o CreateOpts) (c *Container, err error) {
 	c = &Container{Root: o.Root, State: st, Console: -1, log: o.Log}
 	if err := c.initHandshake(p, cfg, o); err != nil {
 		return nil, err
+	}
+	// The pids limit last, as runc sets it: stage 0's fork and the init's
+	// threads must not count against a limit as small as 1 (which is what
+	// a limit of 0 means).
+	if r := spec.Linux.Resources; r != nil && r.Pids != nil {
+		if err := cg.Set(&specs.LinuxResources{Pids: r.Pids}); err != nil {
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
 	}
 	if err := st.save(o.Root); err != nil {
 		return nil, err
@@ -335,4 +350,21 @@ func anyRunning(pids []int) bool {
 		}
 	}
 	return false
+}
+
+// checkCgroupUsable refuses, with runc's words, a cgroup that already holds
+// processes (another container's, or a leftover) or is frozen: the init
+// would share its limits, or hang in the freezer, and create never return.
+func checkCgroupUsable(cg cgroups.Manager) error {
+	pids, err := cg.Pids()
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("unable to get cgroup PIDs: %w", err)
+	}
+	if len(pids) != 0 {
+		return fmt.Errorf("container's cgroup is not empty: %d process(es) found", len(pids))
+	}
+	if (&State{CgroupPaths: cg.Paths()}).paused() {
+		return errors.New("container's cgroup unexpectedly frozen")
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		return nil, fmt.Errorf("cannot exec in a stopped container %q", st.ID)
 	case StatusPaused:
 		if !o.IgnorePaused {
-			return nil, fmt.Errorf("cannot exec in a paused container %q (use --ignore-paused)", st.ID)
+			return nil, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
 		}
 	}
 	if err := checkPreserveFds(o.PreserveFds); err != nil {

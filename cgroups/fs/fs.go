@@ -110,7 +110,8 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		return nil
 	}
 	if len(r.Unified) > 0 {
-		return errors.New("linux.resources.unified: needs cgroup v2, the host runs cgroup v1")
+		return errors.New("invalid configuration: cannot use unified on cgroup v1") // runc's words
+
 	}
 	if c := r.CPU; c != nil && (c.Cpus != "" || c.Mems != "") {
 		d, err := m.dir("cpuset", "linux.resources.cpu.cpus/mems")
@@ -194,9 +195,14 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	return nil
 }
 
+// pidsMax is the pids.max value of a spec limit: negative is unlimited,
+// and 0 means 1 (runc 1.5 writes that; the kernel has no "no processes").
 func pidsMax(limit int64) string {
-	if limit <= 0 {
+	if limit < 0 {
 		return "max"
+	}
+	if limit == 0 {
+		return "1"
 	}
 	return strconv.FormatInt(limit, 10)
 }

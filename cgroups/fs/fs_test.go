@@ -28,7 +28,7 @@ func TestPageSizeName(t *testing.T) {
 }
 
 func TestPidsMax(t *testing.T) {
-	if pidsMax(0) != "max" || pidsMax(-1) != "max" || pidsMax(5) != "5" {
+	if pidsMax(0) != "1" || pidsMax(-1) != "max" || pidsMax(5) != "5" {
 		t.Error("pidsMax")
 	}
 }

@@ -89,7 +89,7 @@ func TestSetFakeTree(t *testing.T) {
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: ptr(int64(1 << 20)), Swap: ptr(int64(3 << 20)), Reservation: ptr(int64(1024))},
 		CPU:    &specs.LinuxCPU{Shares: ptr(uint64(1024)), Quota: ptr(int64(50000)), Burst: ptr(uint64(1000)), Cpus: "0-1", Mems: "0", Idle: ptr(int64(1))},
-		Pids:   &specs.LinuxPids{Limit: ptr(int64(0))},
+		Pids:   &specs.LinuxPids{Limit: ptr(int64(-1))},
 		BlockIO: &specs.LinuxBlockIO{
 			Weight:                ptr(uint16(500)),
 			ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 1048576}},

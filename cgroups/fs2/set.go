@@ -94,9 +94,9 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		}
 	}
 	if r.Pids != nil && r.Pids.Limit != nil {
-		v := "max"
-		if *r.Pids.Limit > 0 {
-			v = strconv.FormatInt(*r.Pids.Limit, 10)
+		v := "max" // negative; 0 means 1, as in runc
+		if l := *r.Pids.Limit; l >= 0 {
+			v = strconv.FormatInt(max(l, 1), 10)
 		}
 		if err := cgfile.Write(d, "pids.max", v); err != nil {
 			return err

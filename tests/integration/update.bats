@@ -57,9 +57,9 @@ pids_max() { cg_read pids pids.max pids.max; }
 	rt update --memory 96m up-state
 	[ "$(pids_max)" -eq 30 ]
 	jq -e '.spec.linux.resources | .memory.limit == 100663296 and .pids.limit == 30' "$RT_ROOT/up-state/state.json"
-	# 0 leaves a value unchanged, as in runc.
+	# A pids limit of 0 means 1, as in runc 1.5 (not "unchanged").
 	rt update --pids-limit 0 up-state
-	[ "$(pids_max)" -eq 30 ]
+	[ "$(pids_max)" -eq 1 ]
 	rt delete --force up-state
 }
 

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# cgroup behaviour as runc 1.5 has it on a v1/hybrid host: unified refused,
+# pids limit 0, a busy or frozen cgroup refused at create, exec of a paused
+# container.
+
+load cgroups_helpers
+
+# make_test_cgroup: the bundle's cgroup dirs in every v1 hierarchy, made by
+# the test (the runtime must not remove them: they are not its own).
+make_test_cgroup() {
+	local r cg
+	cg=$(config_cgroup)
+	for r in $(cgroup_roots); do
+		mkdir -p "$r$cg"
+	done
+}
+
+@test "cgroups v1: linux.resources.unified is refused with runc's error, nothing left" {
+	cg_v2 && skip "cgroup v2 host"
+	make_bundle
+	update_config '.linux.resources.unified = {"memory.max": "1048576"}'
+	run --separate-stderr rt run -d --bundle "$BUNDLE" cg-unified
+	assert_one_error_line
+	[[ "$stderr" == *"cannot use unified on cgroup v1"* ]]
+	assert_nothing_left cg-unified
+}
+
+@test "cgroups: a pids limit of 0 means 1, at create and at update" {
+	make_bundle
+	set_args sleep 100
+	update_config '.linux.resources.pids = {"limit": 0}'
+	run_detached cg-pids0
+	[ "$(cg_read pids pids.max pids.max)" = 1 ]
+	rt update --pids-limit 7 cg-pids0
+	[ "$(cg_read pids pids.max pids.max)" = 7 ]
+	rt update --pids-limit 0 cg-pids0
+	[ "$(cg_read pids pids.max pids.max)" = 1 ]
+	rt update --pids-limit -1 cg-pids0
+	[ "$(cg_read pids pids.max pids.max)" = max ]
+	rt delete --force cg-pids0
+	assert_nothing_left cg-pids0
+}
+
+@test "cgroups: run refuses a cgroup that already has processes, and leaves it alone" {
+	cg_v2 && skip "cgroup v1 layout"
+	make_bundle
+	set_args true
+	make_test_cgroup
+	sleep 100 3>&- &
+	local sp=$! r cg
+	remember_pid "$sp" cg-busy
+	cg=$(config_cgroup)
+	# Every hierarchy that takes it (cpuset wants cpus and mems first).
+	for r in $(cgroup_roots); do
+		echo "$sp" >"$r$cg/cgroup.procs" 2>/dev/null || true
+	done
+	grep -qx "$sp" "/sys/fs/cgroup/pids$cg/cgroup.procs"
+	run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" run -d --bundle "$BUNDLE" cg-busy
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"container's cgroup is not empty: 1 process(es) found"* ]]
+	[ ! -e "$RT_ROOT/cg-busy" ]
+	# The process and its cgroup are untouched.
+	kill -0 "$sp"
+	grep -qx "$sp" "/sys/fs/cgroup/pids$cg/cgroup.procs"
+	kill "$sp"
+}
+
+@test "cgroups: run refuses a frozen cgroup at once instead of hanging" {
+	cg_v2 && skip "cgroup v1 layout"
+	make_bundle
+	set_args true
+	make_test_cgroup
+	local fz
+	fz="/sys/fs/cgroup/freezer$(config_cgroup)"
+	echo FROZEN >"$fz/freezer.state"
+	run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" run -d --bundle "$BUNDLE" cg-frozen
+	echo THAWED >"$fz/freezer.state"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"container's cgroup unexpectedly frozen"* ]]
+	[ ! -e "$RT_ROOT/cg-frozen" ]
+	[ -d "$fz" ]
+}
+
+@test "exec of a paused container fails with runc's words; --ignore-paused waits for resume" {
+	make_bundle
+	set_args sleep 100
+	run_detached cg-execpaused
+	rt pause cg-execpaused
+	run --separate-stderr timeout 20 "$RT" --root "$RT_ROOT" exec cg-execpaused true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"cannot exec in a paused container (use --ignore-paused to override)"* ]]
+	# With --ignore-paused the exec starts; it runs once the container resumes.
+	timeout 20 "$RT" --root "$RT_ROOT" exec --ignore-paused cg-execpaused sh -c 'echo ran >/tmp/ran' </dev/null &
+	local ep=$!
+	sleep 0.5
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	rt resume cg-execpaused
+	wait "$ep"
+	[ "$(cat "$BUNDLE/rootfs/tmp/ran")" = ran ]
+	rt delete --force cg-execpaused
+	assert_nothing_left cg-execpaused
+}
