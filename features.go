@@ -53,7 +53,7 @@ var (
 	hasAppArmor    = true  // process.apparmorProfile (libcontainer/lsm)
 	hasSELinux     = true  // process.selinuxLabel and linux.mountLabel (libcontainer/lsm)
 	hasIDMapMounts = true  // libcontainer/mount_idmap*.go, where the kernel has MOUNT_ATTR_IDMAP
-	hasNetDevices  = false // linux.netDevices is not implemented
+	hasNetDevices  = true  // linux.netDevices (libcontainer/netdev.go)
 	hasIntelRdt    = false // linux.intelRdt is not implemented
 )
 

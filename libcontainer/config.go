@@ -237,6 +237,9 @@ func Validate(s *specs.Spec) error {
 	if err := validateMemoryPolicy(s.Linux.MemoryPolicy); err != nil {
 		return err
 	}
+	if err := validateNetDevices(s); err != nil {
+		return err
+	}
 	if err := refuseUnsupported(s); err != nil {
 		return err
 	}
@@ -249,8 +252,6 @@ func refuseUnsupported(s *specs.Spec) error {
 	switch {
 	case s.Linux.IntelRdt != nil:
 		return errors.New("linux.intelRdt: Intel RDT is not supported by rt yet")
-	case len(s.Linux.NetDevices) > 0:
-		return errors.New("linux.netDevices: moving network devices is not supported by rt yet")
 	}
 	return nil
 }

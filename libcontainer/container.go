@@ -231,6 +231,11 @@ func Create(o CreateOpts) (c *Container, err error) {
 	if err := pidfdSock.sendPidfd(p.initPid, st.InitStart, pidfdNameInit); err != nil {
 		return nil, err
 	}
+	// The network namespace exists (made or joined by stage 0); the init
+	// has not started its set-up.
+	if err := moveNetDevices(spec, p.initPid, st.InitStart); err != nil {
+		return nil, err
+	}
 	c = &Container{Root: o.Root, State: st, Console: -1, log: o.Log}
 	if err := c.initHandshake(p, cfg, o); err != nil {
 		return nil, err
