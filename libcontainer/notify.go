@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // sd_notify proxy. With NOTIFY_SOCKET in rt's environment, the container
@@ -31,7 +32,10 @@ func setupNotify(dir string, s *specs.Spec) error {
 	}
 	s.Mounts = append(s.Mounts, specs.Mount{
 		Destination: notifyMountPath, Type: "bind", Source: d,
-		Options: []string{"bind", "nosuid", "noexec", "nodev"},
+		// Read-only: the container may send to the socket (a socket
+		// takes writes on a read-only mount) but not plant files or
+		// links in rt's state dir.
+		Options: []string{"bind", "ro", "nosuid", "noexec", "nodev"},
 	})
 	s.Process.Env = append(s.Process.Env, "NOTIFY_SOCKET="+notifyMountPath+"/"+notifySock)
 	return nil
@@ -42,13 +46,12 @@ func setupNotify(dir string, s *specs.Spec) error {
 func listenNotify(dir string) (*net.UnixConn, error) {
 	p := filepath.Join(dir, notifyDir, notifySock)
 	os.Remove(p)
+	// The workload may run as any user: the socket is made 0777 by bind
+	// itself (umask 0 for that call), never chmod'ed by path afterwards.
+	old := unix.Umask(0)
 	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: p, Net: "unixgram"})
+	unix.Umask(old)
 	if err != nil {
-		return nil, fmt.Errorf("notify socket: %w", err)
-	}
-	// The workload may run as any user.
-	if err := os.Chmod(p, 0o777); err != nil {
-		c.Close()
 		return nil, fmt.Errorf("notify socket: %w", err)
 	}
 	return c, nil

@@ -265,3 +265,29 @@ fake-uptime" ]
 		[ "$(cat "$dir/pidfile")" = "$(container_pid sec-pidfile)" ]
 	fi
 }
+
+@test "security3: NOTIFY_SOCKET: the container cannot write into rt's state dir through the notify mount" {
+	requires_rt
+	make_bundle
+	local sdnotify="$BATS_TEST_TMPDIR/sdnotify" sock="$BATS_TEST_TMPDIR/host-notify.sock" recv
+	CGO_ENABLED=0 go build -o "$sdnotify" "$BATS_TEST_DIRNAME/testdata/sdnotify"
+	cp "$sdnotify" "$BUNDLE/rootfs/bin/sdnotify"
+	# As the container's root: plant a file, a link, remove the socket.
+	set_args sh -c 'd=$(dirname "$NOTIFY_SOCKET"); touch "$d/planted" 2>/tmp/touch.err; ln -s /etc "$d/link" 2>>/tmp/touch.err;
+		rm -f "$NOTIFY_SOCKET" 2>>/tmp/touch.err; sdnotify send READY=1; sleep 100'
+	"$sdnotify" recv "$sock" >"$BATS_TEST_TMPDIR/received" &
+	recv=$!
+	remember_pid "$recv"
+	wait_for_file "$sock"
+	NOTIFY_SOCKET="$sock" rt create --bundle "$BUNDLE" sec-notify </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1
+	NOTIFY_SOCKET="$sock" timeout 10 "$RT" --root "$RT_ROOT" start sec-notify
+	wait "$recv"
+	cat "$BUNDLE/rootfs/tmp/touch.err"
+	grep -qx 'READY=1' "$BATS_TEST_TMPDIR/received"
+	[ ! -e "$RT_ROOT/sec-notify/notify/planted" ]
+	[ ! -L "$RT_ROOT/sec-notify/notify/link" ]
+	[ -S "$RT_ROOT/sec-notify/notify/notify.sock" ]
+	grep -q 'Read-only file system' "$BUNDLE/rootfs/tmp/touch.err"
+	# Any user of the container may send (made 0777 at bind, no chmod by path).
+	[ "$(stat -c %a "$RT_ROOT/sec-notify/notify/notify.sock")" = 777 ]
+}
