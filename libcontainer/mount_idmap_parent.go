@@ -69,22 +69,30 @@ func (ms *mountSources) open(i int) (int, error) {
 	m := &ms.spec.Mounts[i]
 	dest := filepath.Join("/", m.Destination) // as setupRootfs names it
 	im := mountIDMapping(ms.spec, m)
-	if im == nil || !isBindMount(m) {
+	if !isBindMount(m) || (im == nil && !hasOwnNamespace(ms.spec, specs.UserNamespace)) {
 		return -1, fmt.Errorf("mount-source: mounts[%d] is not an idmapped bind mount", i)
 	}
 	opts, err := parseMountOptions(m.Options)
 	if err != nil {
 		return -1, fmt.Errorf("mounts[%d].options: %w", i, err)
 	}
-	userns, err := ms.usernsFor(im)
-	if err != nil {
-		return -1, fmt.Errorf("mount %s: %w", dest, err)
-	}
 	src := m.Source
 	if !filepath.IsAbs(src) {
 		src = filepath.Join(ms.bundle, src)
 	}
 	rbind := opts.flags&unix.MS_REC != 0
+	if im == nil {
+		// A source the init's mapped root cannot reach: a plain clone.
+		fd, err := inMountNamespace(ms.initPid, func() (int, error) { return cloneTree(src, rbind) })
+		if err != nil {
+			return -1, fmt.Errorf("mount %s: %w", dest, err)
+		}
+		return fd, nil
+	}
+	userns, err := ms.usernsFor(im)
+	if err != nil {
+		return -1, fmt.Errorf("mount %s: %w", dest, err)
+	}
 	fd, err := inMountNamespace(ms.initPid, func() (int, error) {
 		return idmappedTree(src, rbind, userns, im.Recursive)
 	})
@@ -114,6 +122,19 @@ func (ms *mountSources) usernsFor(im *mountIDMap) (*os.File, error) {
 	}
 	ms.userns[k] = f
 	return f, nil
+}
+
+// cloneTree clones src (with its submounts for rbind) into a detached mount.
+func cloneTree(src string, rbind bool) (int, error) {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if rbind {
+		flags |= unix.AT_RECURSIVE
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+	if err != nil {
+		return -1, &os.PathError{Op: "open_tree(OPEN_TREE_CLONE)", Path: src, Err: err}
+	}
+	return fd, nil
 }
 
 // idmappedTree clones src (with its submounts for rbind) into a detached

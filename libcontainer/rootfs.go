@@ -68,7 +68,7 @@ func setupRootfs(cfg *initConfig) error {
 			}
 		}
 		var err error
-		if mountIDMapping(spec, m) != nil {
+		if mountIDMapping(spec, m) != nil || parentOpensSource(cfg, m) {
 			err = idmappedMount(root, cfg, i, m)
 		} else {
 			err = mountEntry(root, cfg, m)
@@ -339,7 +339,24 @@ func bindMount(root *os.File, src string, target *os.File, dest string, opts *mo
 	return finishBind(root, dest, opts)
 }
 
-// idmappedMount attaches mounts[i], an idmapped bind: the parent makes the
+// parentOpensSource says whether a bind's source is one the container's
+// mapped root cannot reach (a directory only the host's root may enter): the
+// parent, still the host's root, clones it for the init, as runc and crun
+// open such sources before they enter the user namespace.
+func parentOpensSource(cfg *initConfig, m *specs.Mount) bool {
+	if !isBindMount(m) || !hasOwnNamespace(cfg.Spec, specs.UserNamespace) {
+		return false
+	}
+	src := m.Source
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(cfg.Bundle, src)
+	}
+	_, err := os.Stat(src)
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
+}
+
+// idmappedMount attaches mounts[i], an idmapped bind (or one whose source
+// the parent opens, parentOpensSource): the parent makes the
 // detached, mapped copy of the source (mount_idmap_parent.go) and this
 // moves it onto the destination, resolved inside the rootfs; the flags
 // and propagation then apply as for any bind.

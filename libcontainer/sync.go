@@ -17,7 +17,8 @@ package libcontainer
 //	msg            sender  meaning / what the receiver does
 //	config         parent  the spec and options; init starts setting up
 //	console        init    pty master attached (SCM_RIGHTS); parent keeps it
-//	mount-source   init    (idmapped bind mounts[mount]) make its source: the
+//	mount-source   init    (idmapped bind mounts[mount], or one whose source
+//	                       the mapped root cannot reach) make its source: the
 //	                       parent clones and maps it (mount_idmap_parent.go)
 //	mount-source-done parent  the detached mount attached (SCM_RIGHTS); the
 //	                       init moves it onto the destination

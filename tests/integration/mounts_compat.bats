@@ -281,3 +281,25 @@ bind_opts() {
 	done
 	assert_nothing_left m-ropaths
 }
+
+@test "user namespace: a bind source the mapped root cannot reach is opened by the runtime" {
+	make_bundle
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
+	add_namespace user
+	update_config '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .mounts |= map(select(.type != "cgroup"))'
+	# Only the host's root may enter the directory that holds the source.
+	mkdir -p "$BATS_TEST_TMPDIR/private/data" "$BUNDLE/rootfs/data"
+	chmod 700 "$BATS_TEST_TMPDIR/private"
+	chmod 755 "$BATS_TEST_TMPDIR/private/data"
+	echo reached >"$BATS_TEST_TMPDIR/private/data/file"
+	chmod 644 "$BATS_TEST_TMPDIR/private/data/file"
+	update_config '.mounts += [{destination: "/data", type: "bind", source: $s, options: ["rbind", "ro"]}]' \
+		--arg s "$BATS_TEST_TMPDIR/private/data"
+	set_args cat /data/file
+	run rt run --bundle "$BUNDLE" m-userns-src
+	[ "$status" -eq 0 ]
+	[ "$output" = reached ]
+	assert_nothing_left m-userns-src
+}
