@@ -4,6 +4,46 @@
 
 load helpers
 
+teardown() {
+	# The test's own sshd (start_sshfs), by its pid, before the mounts go.
+	if [[ -n "${SSHD_PID:-}" ]]; then
+		kill "$SSHD_PID" 2>/dev/null
+		wait "$SSHD_PID" 2>/dev/null
+	fi
+	common_teardown
+}
+
+# start_sshfs DIR: a read-only sshfs (fuse) mount of DIR/export at DIR/mnt,
+# served by an sshd of the test's own on 127.0.0.1, with a throwaway host
+# key and client key in DIR. Skips where fuse, sshfs or sshd is missing.
+start_sshfs() {
+	local d="$1" port i
+	[[ -c /dev/fuse ]] || skip "no /dev/fuse"
+	command -v sshfs >/dev/null && [[ -x /usr/sbin/sshd ]] || skip "sshfs or sshd not installed"
+	mkdir -p "$d/export" "$d/mnt"
+	[[ -d /run/sshd ]] || mkdir -p /run/sshd # sshd's privilege separation dir
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/id"
+	cp "$d/id.pub" "$d/authorized_keys"
+	for i in 1 2 3; do
+		port=$((20000 + RANDOM % 30000))
+		/usr/sbin/sshd -D -e -f /dev/null -p "$port" -o ListenAddress=127.0.0.1 -h "$d/host_key" \
+			-o AuthorizedKeysFile="$d/authorized_keys" -o StrictModes=no -o PidFile=none \
+			-o "Subsystem=sftp internal-sftp" </dev/null >/dev/null 2>"$d/sshd.log" 3>&- &
+		SSHD_PID=$!
+		sleep 0.5
+		if timeout 20 sshfs -o ro,IdentityFile="$d/id",StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,port="$port" \
+			root@127.0.0.1:"$d/export" "$d/mnt" </dev/null 3>&-; then
+			return 0
+		fi
+		kill "$SSHD_PID" 2>/dev/null
+		wait "$SSHD_PID" 2>/dev/null
+		SSHD_PID=
+	done
+	cat "$d/sshd.log" >&2
+	return 1
+}
+
 # no_mount_ns: drop the mount namespace and everything that would need
 # one (runc refuses masked and read-only paths without it too).
 no_mount_ns() {
@@ -302,4 +342,21 @@ bind_opts() {
 	[ "$status" -eq 0 ]
 	[ "$output" = reached ]
 	assert_nothing_left m-userns-src
+}
+
+@test "bind flags of a read-only fuse (sshfs) mount: a plain bind keeps them, given flags replace them" {
+	make_bundle
+	local d="$BATS_TEST_TMPDIR/ssh"
+	start_sshfs "$d"
+	[[ "$(awk -v m="$d/mnt" '$5 == m {print $6}' /proc/self/mountinfo)" == ro,nosuid,nodev,* ]]
+	SRC="$d/mnt"
+	bind_mounts m1:bind m2:bind,nosuid m3:bind,rw,dev m4:rbind,noexec
+	set_args cat /proc/self/mountinfo
+	run bind_opts m-fuse
+	[ "$status" -eq 0 ]
+	[ "$output" = "/m1 ro,nosuid,nodev,relatime
+/m2 rw,nosuid,relatime
+/m3 rw,relatime
+/m4 rw,noexec,relatime" ]
+	assert_nothing_left m-fuse
 }
