@@ -136,25 +136,10 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 		p.ConsoleSize = nil
 		p.Capabilities = cloneCaps(p.Capabilities)
 	}
-	if c.IsSet("tty") {
-		p.Terminal = c.Bool("tty")
-	}
-	if v := c.String("cwd"); v != "" {
-		p.Cwd = v
-	}
-	p.Env = append(append([]string(nil), p.Env...), c.StringSlice("env")...)
-	if u := c.String("user"); u != "" {
-		uid, gid, err := parseUser(u)
-		if err != nil {
+	if c.String("process") == "" {
+		if err := applyProcessFlags(c, &p); err != nil {
 			return nil, err
 		}
-		p.User.UID, p.User.GID = uid, gid
-	}
-	for _, g := range c.Int64Slice("additional-gids") {
-		if g < 0 || g > 1<<32-1 {
-			return nil, fmt.Errorf("--additional-gids: %d is not a gid", g)
-		}
-		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 	}
 	if caps := c.StringSlice("cap"); len(caps) > 0 {
 		if p.Capabilities == nil {
@@ -219,6 +204,35 @@ func cloneCaps(c *specs.LinuxCapabilities) *specs.LinuxCapabilities {
 		Inheritable: slices.Clone(c.Inheritable),
 		Ambient:     slices.Clone(c.Ambient),
 	}
+}
+
+// applyProcessFlags applies --tty, --cwd, --env, --user and
+// --additional-gids to the container's process. As in runc they describe
+// the process only in the flag form: a --process file is taken as it is
+// for these (runc ignores them there), and its env alone is the
+// environment.
+func applyProcessFlags(c *cli.Context, p *specs.Process) error {
+	if c.IsSet("tty") {
+		p.Terminal = c.Bool("tty")
+	}
+	if v := c.String("cwd"); v != "" {
+		p.Cwd = v
+	}
+	p.Env = append(append([]string(nil), p.Env...), c.StringSlice("env")...)
+	if u := c.String("user"); u != "" {
+		uid, gid, err := parseUser(u)
+		if err != nil {
+			return err
+		}
+		p.User.UID, p.User.GID = uid, gid
+	}
+	for _, g := range c.Int64Slice("additional-gids") {
+		if g < 0 || g > 1<<32-1 {
+			return fmt.Errorf("--additional-gids: %d is not a gid", g)
+		}
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+	}
+	return nil
 }
 
 func parseUser(s string) (uint32, uint32, error) {

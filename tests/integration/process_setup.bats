@@ -268,3 +268,14 @@ b' ps-exec-env sh -c 'env | grep -c "^FOO="; echo "$FOO $KEEP"; echo "$X"; echo 
 	[[ "$output" == *"process scheduler can't be used together with AllowedCPUs"* ]]
 	assert_nothing_left ps-dl3
 }
+
+@test "exec -p: --env, --user, --additional-gids, --cwd and --tty describe the flag form only (runc ignores them with a process file)" {
+	start_sleeper ps-pflags
+	echo '{"args": ["/bin/sh", "-c", "id -u; id -G; pwd; echo \"[$B]\"; [ -t 0 ] || echo no-tty"], "cwd": "/", "env": ["PATH=/bin", "A=1"]}' >"$BATS_TEST_TMPDIR/p.json"
+	run rt exec -p "$BATS_TEST_TMPDIR/p.json" --user 1000:1000 -g 2000 --cwd /tmp --env B=2 -t ps-pflags
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ] && [ "${lines[1]}" = 0 ] && [ "${lines[2]}" = / ] && [ "${lines[3]}" = "[]" ] && [ "${lines[4]}" = no-tty ]
+	rt delete --force ps-pflags
+	assert_nothing_left ps-pflags
+}
