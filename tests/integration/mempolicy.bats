@@ -53,14 +53,23 @@ setup() {
 	done
 }
 
-@test "memoryPolicy: flags static, relative and numa-balancing" {
+@test "memoryPolicy: every flag features lists (static, relative, numa-balancing) applies" {
+	run -0 "$RT" features
+	mapfile -t flags < <(jq -r '.linux.memoryPolicy.flags[]' <<<"$output")
+	[ "${#flags[@]}" -gt 0 ]
 	make_bundle
 	set_args sh -c 'head -1 /proc/self/numa_maps'
-	for f in static:MPOL_F_STATIC_NODES relative:MPOL_F_RELATIVE_NODES balancing:MPOL_F_NUMA_BALANCING; do
-		update_config '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: $n, flags: [$f]}' --arg n "$NODE" --arg f "${f#*:}"
+	for f in "${flags[@]}"; do
+		case "$f" in
+		MPOL_F_STATIC_NODES) word=static ;;
+		MPOL_F_RELATIVE_NODES) word=relative ;;
+		MPOL_F_NUMA_BALANCING) word=balancing ;;
+		*) echo "features lists unknown flag $f" >&2; false ;;
+		esac
+		update_config '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: $n, flags: [$f]}' --arg n "$NODE" --arg f "$f"
 		run -0 rt run --bundle "$BUNDLE" mp-flag
 		echo "$output"
-		[[ "$output" == *" bind=${f%%:*}:$NODE "* ]]
+		[[ "$output" == *" bind=$word:$NODE "* ]]
 		assert_nothing_left mp-flag
 	done
 	# Relative nodes are folded onto the ones the task may use: a node this

@@ -66,7 +66,23 @@ func run(c *cli.Context) error {
 			return err
 		}
 	}
-	pidfd, name, err := accept(ul)
+	type received struct {
+		fd   int
+		name string
+		err  error
+	}
+	got := make(chan received, 1)
+	go func() {
+		fd, name, err := accept(ul)
+		got <- received{fd, name, err}
+	}()
+	var r received
+	select {
+	case r = <-got:
+	case <-term:
+		return errors.New("terminated before a pidfd arrived")
+	}
+	pidfd, name, err := r.fd, r.name, r.err
 	if err != nil {
 		return err
 	}
