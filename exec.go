@@ -38,7 +38,7 @@ var execCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds beyond stdio to the process"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container"},
-		&cli.StringFlag{Name: "cgroup", Usage: "run in this sub-cgroup of the container (cgroup v2)"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run in an existing sub-cgroup of the container's: [<controller>[,<controller>]:]<path>, repeatable"},
 	},
 	SkipFlagParsing: false,
 	Action: func(c *cli.Context) error {
@@ -85,7 +85,7 @@ func execAction(c *cli.Context) error {
 		Detach:        detach,
 		PreserveFds:   c.Int("preserve-fds"),
 		IgnorePaused:  c.Bool("ignore-paused"),
-		SubCgroup:     c.String("cgroup"),
+		SubCgroups:    c.StringSlice("cgroup"),
 		Log:           logger,
 	})
 	if err != nil {

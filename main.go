@@ -68,6 +68,9 @@ func newApp() *cli.App {
 		Usage:                "OCI container runtime",
 		Version:              version,
 		EnableBashCompletion: false,
+		// runc's urfave/cli v1 never splits a repeated flag's value at commas:
+		// "--env A=x,y" and "--cgroup pids,memory:sub" are one value each.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 			&cli.StringFlag{Name: "log", Usage: "write the log to this file (default: stderr)"},

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -26,9 +28,10 @@ type ExecOpts struct {
 	Detach       bool
 	PreserveFds  int
 	IgnorePaused bool
-	// SubCgroup is --cgroup: a sub-cgroup of the container's (v2 only).
-	SubCgroup string
-	Log       *slog.Logger
+	// SubCgroups is --cgroup: existing sub-cgroups of the container's,
+	// each "[<controller>[,<controller>]:]<path>" (v1 takes the prefix).
+	SubCgroups []string
+	Log        *slog.Logger
 }
 
 // ExecProcess is a process started in a running container.
@@ -68,7 +71,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if !o.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
 	}
-	joinCgroup, err := c.execCgroup(o.SubCgroup)
+	joinCgroup, err := c.execCgroup(o.SubCgroups)
 	if err != nil {
 		return nil, err
 	}
@@ -144,34 +147,74 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 }
 
 // execCgroup returns how the exec'd process joins the container's cgroup,
-// or with --cgroup a sub-cgroup of it (v2). The sub-cgroup is joined by
-// writing its cgroup.procs only: enabling controllers above it, as a
-// container's own cgroup gets, would turn its parent (which holds the
-// container's processes) into an invalid domain for it.
-func (c *Container) execCgroup(sub string) (func(pid int) error, error) {
+// or with --cgroup existing sub-cgroups of it. A sub-cgroup is joined by
+// writing its cgroup.procs only: on v2, enabling controllers above it, as
+// a container's own cgroup gets, would turn its parent (which holds the
+// container's processes) into an invalid domain for it. On v1 (and the
+// unified dir of a hybrid host) "<path>" moves every hierarchy down to
+// <path>, "<ctrl>[,<ctrl>]:<path>" only those, as runc's --cgroup does;
+// the others stay the container's own.
+func (c *Container) execCgroup(subs []string) (func(pid int) error, error) {
 	paths := c.State.CgroupPaths
-	if sub == "" {
+	if len(subs) == 0 {
 		cg, err := cgroups.Load(paths)
 		if err != nil {
 			return nil, err
 		}
 		return cg.Apply, nil
 	}
-	v2, ok := paths[""]
-	if !ok || len(paths) != 1 {
-		return nil, errors.New("--cgroup: a sub-cgroup is only supported on cgroup v2")
+	dirs := make(map[string]string, len(paths))
+	for k, v := range paths {
+		dirs[k] = v
 	}
-	clean := filepath.Clean("/" + sub)
-	if clean == "/" {
-		return nil, fmt.Errorf("--cgroup: %q is not a sub-cgroup", sub)
+	_, v2only := paths[""]
+	v2only = v2only && len(paths) == 1
+	for _, sub := range subs {
+		ctrls, path, hasCtrl := strings.Cut(sub, ":")
+		keys := make([]string, 0, len(paths))
+		switch {
+		case !hasCtrl:
+			path = sub
+			for k := range paths {
+				keys = append(keys, k)
+			}
+		case v2only:
+			if ctrls != "" {
+				return nil, fmt.Errorf("--cgroup %s: controllers are named only on cgroup v1", sub)
+			}
+			keys = append(keys, "")
+		default:
+			for _, k := range strings.Split(ctrls, ",") {
+				if _, ok := paths[k]; !ok {
+					return nil, fmt.Errorf("--cgroup %s: the container has no %q cgroup", sub, k)
+				}
+				keys = append(keys, k)
+			}
+		}
+		clean := filepath.Clean("/" + path)
+		if clean == "/" {
+			return nil, fmt.Errorf("--cgroup: %q is not a sub-cgroup", sub)
+		}
+		for _, k := range keys {
+			p := filepath.Join(paths[k], clean)
+			if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+				return nil, fmt.Errorf("--cgroup: sub-cgroup %q does not exist (%s)", path, p)
+			}
+			dirs[k] = p
+		}
 	}
-	p := filepath.Join(v2, clean)
-	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("--cgroup: sub-cgroup %q does not exist", sub)
+	var order []string
+	for _, d := range dirs {
+		if !slices.Contains(order, d) {
+			order = append(order, d)
+		}
 	}
+	sort.Strings(order)
 	return func(pid int) error {
-		if err := os.WriteFile(filepath.Join(p, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
-			return fmt.Errorf("--cgroup %s: %w", sub, err)
+		for _, d := range order {
+			if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+				return fmt.Errorf("--cgroup: join %s: %w", d, err)
+			}
 		}
 		return nil
 	}, nil

@@ -100,3 +100,68 @@ make_test_cgroup() {
 	rt delete --force cg-execpaused
 	assert_nothing_left cg-execpaused
 }
+
+@test "exec joins the init's cgroups in every hierarchy, the unified one of a hybrid host too" {
+	make_bundle
+	set_args sleep 100
+	run_detached cg-execcg
+	init=$(container_pid cg-execcg)
+	rt exec -d --pid-file "$BATS_TEST_TMPDIR/ep" cg-execcg sleep 101
+	ep=$(cat "$BATS_TEST_TMPDIR/ep")
+	remember_pid "$ep" cg-execcg
+	diff <(sort "/proc/$init/cgroup") <(sort "/proc/$ep/cgroup")
+	rt delete --force cg-execcg
+	assert_nothing_left cg-execcg
+}
+
+@test "exec --cgroup on v1: a path for every hierarchy, or controller:path for some" {
+	cg_v2 && skip "cgroup v1 layout"
+	make_bundle
+	set_args sleep 100
+	run_detached cg-execsub
+	local cg r
+	cg=$(config_cgroup)
+	for r in $(cgroup_roots); do
+		mkdir "$r$cg/child"
+	done
+	# A new cpuset cgroup takes no tasks until it has cpus and mems.
+	cat "/sys/fs/cgroup/cpuset$cg/cpuset.cpus" >"/sys/fs/cgroup/cpuset$cg/child/cpuset.cpus"
+	cat "/sys/fs/cgroup/cpuset$cg/cpuset.mems" >"/sys/fs/cgroup/cpuset$cg/child/cpuset.mems"
+	run rt exec --cgroup pids,memory:child --cgroup freezer:child cg-execsub cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	# Paths as the container's cgroup namespace (if any) shows them.
+	grep -q ':pids:.*/child$' <<<"$output"
+	grep -q ':memory:.*/child$' <<<"$output"
+	grep -q ':freezer:.*/child$' <<<"$output"
+	grep ':devices:' <<<"$output" | grep -vq '/child$'
+	grep '^0::' <<<"$output" | grep -vq '/child$'
+	run rt exec --cgroup child cg-execsub cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "/child$" <<<"$output")" -eq "${#lines[@]}" ]
+	run rt exec --cgroup nosuch cg-execsub true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *nosuch*"no such file or directory"* ]] || [[ "$output" == *'"nosuch" does not exist'* ]]
+	rt delete --force cg-execsub
+	assert_nothing_left cg-execsub
+}
+
+@test "delete --force removes a v1 cgroup with sub-cgroups and their processes" {
+	make_bundle
+	set_args sleep 100
+	run_detached cg-delsub
+	local cg r ep
+	cg=$(config_cgroup)
+	rt exec -d --pid-file "$BATS_TEST_TMPDIR/ep" cg-delsub sleep 101
+	ep=$(cat "$BATS_TEST_TMPDIR/ep")
+	remember_pid "$ep" cg-delsub
+	for r in $(cgroup_roots); do
+		mkdir -p "$r$cg/child/grandchild"
+		[[ "$r" == */cpuset ]] && continue
+		echo "$ep" >"$r$cg/child/grandchild/cgroup.procs"
+	done
+	rt delete --force cg-delsub
+	for r in $(cgroup_roots); do
+		[ ! -d "$r$cg" ]
+	done
+	assert_nothing_left cg-delsub
+}
