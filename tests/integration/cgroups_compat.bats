@@ -165,3 +165,48 @@ make_test_cgroup() {
 	done
 	assert_nothing_left cg-delsub
 }
+
+# The bfq test's loop device, detached even when the test fails.
+teardown() {
+	if [[ -s "$BATS_TEST_TMPDIR/loopdev" ]]; then
+		losetup -d "$(cat "$BATS_TEST_TMPDIR/loopdev")" 2>/dev/null
+	fi
+	common_teardown
+	v2_cleanup
+}
+
+@test "cgroups v1: per-device blkio weight with the bfq scheduler" {
+	cg_v2 && skip "cgroup v1 layout"
+	command -v losetup >/dev/null || skip "no losetup"
+	truncate -s 16M "$BATS_TEST_TMPDIR/disk.img"
+	local dev mm
+	dev=$(losetup -f --show "$BATS_TEST_TMPDIR/disk.img")
+	echo "$dev" >"$BATS_TEST_TMPDIR/loopdev"
+	echo bfq >"/sys/block/$(basename "$dev")/queue/scheduler" || skip "no bfq"
+	mm=$(cat "/sys/block/$(basename "$dev")/dev")
+	make_bundle
+	set_args sleep 100
+	update_config '.linux.resources.blockIO = {weight: 200, weightDevice: [{major: $ma, minor: $mi, weight: 333}]}' \
+		--argjson ma "${mm%:*}" --argjson mi "${mm#*:}"
+	run_detached cg-bfq
+	local d
+	d=$(cg_dir blkio)
+	[ "$(cat "$d/blkio.bfq.weight")" -eq 200 ]
+	grep -qx "$mm 333" "$d/blkio.bfq.weight_device"
+	rt delete --force cg-bfq
+	assert_nothing_left cg-bfq
+}
+
+@test "update with device rules (deny all, then allow) succeeds and, as in runc, keeps the devices the container had" {
+	make_bundle
+	set_args sleep 100
+	run_detached cg-updev
+	echo '{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}]}' >"$BATS_TEST_TMPDIR/dev.json"
+	run rt update -r "$BATS_TEST_TMPDIR/dev.json" cg-updev
+	[ "$status" -eq 0 ]
+	run rt exec cg-updev sh -c 'echo x >/dev/null && echo x >/dev/zero && echo ok'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *ok ]]
+	rt delete --force cg-updev
+	assert_nothing_left cg-updev
+}
