@@ -22,8 +22,10 @@ var deleteCommand = &cli.Command{
 		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
 		if err != nil {
 			// runc: delete --force of a missing container is not an error.
+			// A dir without state is a create killed midway: remove
+			// what it made.
 			if c.Bool("force") && errors.Is(err, libcontainer.ErrNotExist) {
-				return nil
+				return libcontainer.DeleteHalfMade(c.String("root"), c.Args().First(), logger)
 			}
 			return err
 		}

@@ -127,7 +127,15 @@ func Create(o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("state root: %w", err)
 	}
 	dir := stateDir(o.Root, o.ID)
-	if err := os.Mkdir(dir, 0o711); err != nil {
+	err = os.Mkdir(dir, 0o711)
+	if os.IsExist(err) {
+		// A dir left by a create that was killed midway is reclaimed.
+		if err := reclaimHalfMade(dir, o.ID, o.Log); err != nil {
+			return nil, err
+		}
+		err = os.Mkdir(dir, 0o711)
+	}
+	if err != nil {
 		if os.IsExist(err) {
 			return nil, fmt.Errorf("container %q already exists", o.ID)
 		}
@@ -181,6 +189,10 @@ func Create(o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	cleanup.add(func() { destroyCgroup(cg, o.Log) })
+	record := &createRecord{CgroupPaths: cg.Paths()}
+	if err := record.write(dir); err != nil {
+		return nil, err
+	}
 
 	st := &State{
 		State: specs.State{
@@ -205,6 +217,9 @@ func Create(o CreateOpts) (c *Container, err error) {
 		spec:        spec,
 		log:         o.Log,
 		beforeBootstrap: func(pid int) error {
+			if err := record.addProc(dir, pid); err != nil {
+				return err
+			}
 			if err := cg.Apply(pid); err != nil {
 				return fmt.Errorf("cgroup: %w", err)
 			}
@@ -227,6 +242,12 @@ func Create(o CreateOpts) (c *Container, err error) {
 	st.InitStart, _, err = processStartTime(p.initPid)
 	if err != nil {
 		return nil, fmt.Errorf("init process: %w", err)
+	}
+	if p.initPid != p.cmd.Process.Pid {
+		record.Procs = append(record.Procs, procRef{Pid: p.initPid, Start: st.InitStart})
+		if err := record.write(dir); err != nil {
+			return nil, err
+		}
 	}
 	if err := pidfdSock.sendPidfd(p.initPid, st.InitStart, pidfdNameInit); err != nil {
 		return nil, err
@@ -251,6 +272,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 	if err := st.save(o.Root); err != nil {
 		return nil, err
 	}
+	os.Remove(filepath.Join(dir, createRecordName))
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, p.initPid); err != nil {
 			return nil, err

@@ -289,3 +289,72 @@ start_agent() {
 	rt delete -f sec4-pod-a
 	assert_nothing_left sec4-pod-a
 }
+
+# kill_create_after ID DELAY: start `rt create ID` in the background, SIGKILL
+# it (the rt process only, as a shim's timeout does) after DELAY seconds.
+kill_create_after() {
+	local id="$1" delay="$2" pid
+	"$RT" --root "$RT_ROOT" create --bundle "$BUNDLE" "$id" </dev/null >"$BATS_TEST_TMPDIR/$id.out" 2>&1 3>&- &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+@test "security4: rt create killed during its createRuntime hook: delete -f removes dir, cgroups, processes; create reclaims the id" {
+	# runc 1.5.3 leaves the cgroups of a killed create behind `delete -f`.
+	requires_rt
+	make_bundle
+	set_args true
+	local marker="$BATS_TEST_TMPDIR/hook.pid" hookpid i
+	update_config '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", ("echo $$ >" + $m + "; exec sleep 30")]}]' --arg m "$marker"
+	"$RT" --root "$RT_ROOT" create --bundle "$BUNDLE" sec4-half </dev/null >"$BATS_TEST_TMPDIR/half.out" 2>&1 3>&- &
+	local pid=$!
+	wait_for_file "$marker"
+	for i in $(seq 20); do [ -s "$marker" ] && break; sleep 0.05; done
+	hookpid=$(cat "$marker")
+	kill -9 "$pid"
+	wait "$pid" || true
+	kill "$hookpid" 2>/dev/null || true
+	# Half made: a dir, a cgroup and a waiting init.
+	[ -d "$RT_ROOT/sec4-half" ]
+	[ -n "$(bundle_rootfs_pids)" ] || [ -n "$(test_cgroup_dirs)" ]
+	run timeout 30 "$RT" --root "$RT_ROOT" delete -f sec4-half
+	echo "delete -f: status $status: $output"
+	[ "$status" -eq 0 ]
+	assert_nothing_left sec4-half
+
+	# Killed again; this time create itself reclaims the id.
+	: >"$marker"
+	rm "$marker"
+	"$RT" --root "$RT_ROOT" create --bundle "$BUNDLE" sec4-half </dev/null >"$BATS_TEST_TMPDIR/half.out" 2>&1 3>&- &
+	pid=$!
+	wait_for_file "$marker"
+	for i in $(seq 20); do [ -s "$marker" ] && break; sleep 0.05; done
+	hookpid=$(cat "$marker")
+	kill -9 "$pid"
+	wait "$pid" || true
+	kill "$hookpid" 2>/dev/null || true
+	update_config '.hooks = {}'
+	# Output to files: the created init keeps its stdio open.
+	create_container sec4-half || { cat "$BATS_TEST_TMPDIR/sec4-half.err"; false; }
+	[ "$(container_status sec4-half)" = created ]
+	rt delete -f sec4-half
+	assert_nothing_left sec4-half
+}
+
+@test "security4: rt create SIGKILLed at several moments: delete -f leaves nothing" {
+	# runc 1.5.3 leaves the cgroups of a killed create behind `delete -f`.
+	requires_rt
+	make_bundle
+	set_args true
+	local d n=0
+	for d in 0.01 0.03 0.06 0.1 0.15 0.2 0.3 0.5; do
+		n=$((n + 1))
+		kill_create_after "sec4-kill$n" "$d"
+		run timeout 30 "$RT" --root "$RT_ROOT" delete -f "sec4-kill$n"
+		echo "after ${d}s: delete -f status $status: $output"
+		[ "$status" -eq 0 ]
+		assert_nothing_left "sec4-kill$n"
+	done
+}
