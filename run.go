@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -54,6 +55,10 @@ var runCommand = &cli.Command{
 		}
 		if err := ct.Start(); err != nil {
 			ct.Delete(true)
+			var ie *libcontainer.InitStartError
+			if errors.As(err, &ie) {
+				return &codeError{err: err, code: 255}
+			}
 			return err
 		}
 		if detach {

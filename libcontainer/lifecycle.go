@@ -87,7 +87,7 @@ func (c *Container) Start() error {
 		return fmt.Errorf("start: read exec result: %w", err)
 	}
 	if len(msg) > 0 {
-		return errors.New(string(msg))
+		return &InitStartError{Msg: string(msg)}
 	}
 	if notify != nil {
 		if err := forwardNotify(notify, c.State.NotifySocket, c.State.initAlive); err != nil {
@@ -252,3 +252,11 @@ func (c *Container) Cgroup() (cgroups.Manager, error) {
 	}
 	return m, nil
 }
+
+// InitStartError is a failure the init met after rt start released it
+// (a startContainer hook, the last process attributes): the container's
+// process ended instead of exec'ing the workload. rt run exits 255 for it,
+// as runc's run does, whose init exits 255.
+type InitStartError struct{ Msg string }
+
+func (e *InitStartError) Error() string { return e.Msg }

@@ -187,8 +187,9 @@ third" ]
 	set_args touch /tmp/ran
 	failing_hook startContainer
 	run rt run --bundle "$BUNDLE" hk-fail-scr
-	[ "$status" -ne 0 ]
-	[[ "$output" == *hook-says-no* ]]
+	# runc's status: its init, which ran the hook, exits 255.
+	[ "$status" -eq 255 ]
+	[[ "$output" == *'error running startContainer hook #0: exit status 3, stdout: , stderr: hook-says-no'* ]]
 	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
 	assert_nothing_left hk-fail-scr
 }
