@@ -19,7 +19,7 @@ func forwardSeccompFd(p *parentProcess, s *specs.Spec, st specs.State, fd int) e
 	}
 	sc := s.Linux.Seccomp
 	if sc == nil || sc.ListenerPath == "" {
-		return errors.New("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath")
+		return errors.New("linux.seccomp: SCMP_ACT_NOTIFY is used but seccomp listenerPath is not set")
 	}
 	st.Pid = p.initPid
 	payload, err := json.Marshal(specs.ContainerProcessState{
@@ -31,7 +31,7 @@ func forwardSeccompFd(p *parentProcess, s *specs.Spec, st specs.State, fd int) e
 	}
 	conn, err := net.Dial("unix", sc.ListenerPath)
 	if err != nil {
-		return fmt.Errorf("seccomp listener %s: %w", sc.ListenerPath, err)
+		return fmt.Errorf("failed to connect with seccomp agent specified in the seccomp profile: %w", err)
 	}
 	defer conn.Close()
 	if _, _, err := conn.(*net.UnixConn).WriteMsgUnix(payload, unix.UnixRights(fd), nil); err != nil {

@@ -25,7 +25,7 @@ func validateHooksAndSecurity(s *specs.Spec) error {
 			return fmt.Errorf("linux.seccomp.listenerPath: %q is not an absolute path", sc.ListenerPath)
 		}
 		if sc.ListenerPath == "" && usesNotify(sc) {
-			return errors.New("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath")
+			return errors.New("linux.seccomp: SCMP_ACT_NOTIFY is used but seccomp listenerPath is not set")
 		}
 	}
 	if err := lsm.CheckAppArmor(s.Process.ApparmorProfile); err != nil {

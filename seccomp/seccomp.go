@@ -259,6 +259,11 @@ func Validate(s *specs.LinuxSeccomp) error {
 			if n == "" {
 				return fmt.Errorf("%s.names[%d]: empty syscall name", field, j)
 			}
+			// The init writes to its sync socket after loading the
+			// filter: a notified write would block it (runc's check).
+			if n == "write" && sc.Action == specs.ActNotify {
+				return fmt.Errorf("%s.names[%d]: SCMP_ACT_NOTIFY cannot be used for the write syscall", field, j)
+			}
 		}
 		if err := checkAction(sc.Action, sc.ErrnoRet); err != nil {
 			return fmt.Errorf("%s.action: %w", field, err)
