@@ -331,12 +331,27 @@ func copyUpMount(root, target *os.File, m *specs.Mount, flags uintptr, data stri
 // mount(8), which would keep the source's): a flag the kernel locked on the
 // source (a user namespace's copy of a host mount) and the config did not
 // clear is added back when the plain remount is refused.
+//
+// The bind is made detached (open_tree) and moved onto the target's fd;
+// the tree's fd then names the new mount itself, so the remount,
+// propagation and recursive attributes reach it with no path looked up
+// again: a racer swapping the destination for a symlink (a volume shared
+// with another container) cannot send the "ro" elsewhere.
 func bindMount(root *os.File, src string, target *os.File, dest string, opts *mountOptions) error {
-	rec := opts.flags & unix.MS_REC
-	if err := unix.Mount(src, fdPath(target), "", unix.MS_BIND|rec, ""); err != nil {
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
+	if opts.flags&unix.MS_REC != 0 {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, src, uint(flags))
+	if err != nil {
 		return fmt.Errorf("bind %s: %w", src, err)
 	}
-	return finishBind(root, dest, opts)
+	mnt := os.NewFile(uintptr(tree), dest)
+	defer mnt.Close()
+	if err := moveOnto(tree, target); err != nil {
+		return fmt.Errorf("bind %s: move_mount: %w", src, err)
+	}
+	return finishBind(mnt, dest, opts)
 }
 
 // parentOpensSource says whether a bind's source is one the container's
@@ -373,9 +388,11 @@ func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error 
 	if err != nil {
 		return err
 	}
-	if tree >= 0 {
-		defer unix.Close(tree)
-	}
+	defer func() {
+		if tree >= 0 {
+			unix.Close(tree)
+		}
+	}()
 	switch {
 	case reply.Type == syncError:
 		return errors.New(reply.Error)
@@ -396,24 +413,25 @@ func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error 
 	if err := moveOnto(tree, target); err != nil {
 		return fmt.Errorf("move_mount idmapped %s: %w", m.Source, err)
 	}
-	return finishBind(root, m.Destination, opts)
+	mnt := os.NewFile(uintptr(tree), m.Destination)
+	tree = -1 // closed with mnt
+	defer mnt.Close()
+	return finishBind(mnt, m.Destination, opts)
 }
 
 // finishBind applies, on a bind mount just made at dest, the flags a bind
 // takes only on remount (keeping those locked on the source), then its
 // propagation and recursive attributes.
-func finishBind(root *os.File, dest string, opts *mountOptions) error {
+//
+// mnt is the fd of the new mount itself (the tree moved onto the target),
+// never the destination looked up again.
+func finishBind(mnt *os.File, dest string, opts *mountOptions) error {
 	extra := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if extra != 0 || opts.clear != 0 {
-		mnt, err := pathsafe.OpenInRoot(root, dest)
-		if err != nil {
-			return fmt.Errorf("reopen %s: %w", dest, err)
-		}
-		defer mnt.Close()
 		remount := func(f uintptr) error {
 			return unix.Mount("", fdPath(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|f, "")
 		}
-		err = remount(extra)
+		err := remount(extra)
 		var st unix.Statfs_t
 		if errors.Is(err, unix.EPERM) && unix.Fstatfs(int(mnt.Fd()), &st) == nil {
 			srcFlags := lockedFlags(uintptr(st.Flags))
@@ -437,7 +455,7 @@ func finishBind(root *os.File, dest string, opts *mountOptions) error {
 			return fmt.Errorf("remount %s with flags %s: %w", dest, msFlagNames(extra), err)
 		}
 	}
-	return applyMountAttrs(root, dest, opts)
+	return setMountAttrs(mnt, opts)
 }
 
 const atimeFlags = unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME
@@ -492,6 +510,12 @@ func applyMountAttrs(root *os.File, dest string, opts *mountOptions) error {
 		return fmt.Errorf("reopen %s: %w", dest, err)
 	}
 	defer mnt.Close()
+	return setMountAttrs(mnt, opts)
+}
+
+// setMountAttrs sets propagation and recursive attributes on the mount mnt
+// is the root of.
+func setMountAttrs(mnt *os.File, opts *mountOptions) error {
 	for _, p := range opts.propagation {
 		if err := unix.Mount("", fdPath(mnt), "", p, ""); err != nil {
 			return fmt.Errorf("set propagation %#x: %w", p, err)

@@ -291,3 +291,35 @@ fake-uptime" ]
 	# Any user of the container may send (made 0777 at bind, no chmod by path).
 	[ "$(stat -c %a "$RT_ROOT/sec-notify/notify/notify.sock")" = 777 ]
 }
+
+@test "security3: a ro bind in a shared volume stays read-only while a racer swaps its destination for a symlink" {
+	make_bundle
+	local vol="$BATS_TEST_TMPDIR/vol" i racer bad=
+	mkdir -p "$vol/secret" "$BUNDLE/secret-src"
+	echo s >"$BUNDLE/secret-src/s"
+	ln -s / "$vol/swap"
+	# /vol is a volume another container shares: it swaps /vol/secret (the
+	# ro bind's destination) with a link to / (renameat2 RENAME_EXCHANGE).
+	update_config '.mounts += [{destination: "/vol", type: "bind", source: $v, options: ["rbind"]},
+		{destination: "/vol/secret", type: "bind", source: $s, options: ["bind", "ro"]}]' \
+		--arg v "$vol" --arg s "$BUNDLE/secret-src"
+	# Every mount of secret-src in the container must be read-only.
+	set_args sh -c 'awk "\$4 ~ /secret-src\$/ {print \$6}" /proc/self/mountinfo'
+	perl -e 'my ($d, $stop) = @ARGV; chdir $d or die;
+		my ($a, $b) = ("secret", "swap"); until (-e $stop) { syscall(316, -100, $a, -100, $b, 2) }' "$vol" "$BATS_TEST_TMPDIR/stop" &
+	racer=$!
+	for i in $(seq 40); do
+		run rt run --bundle "$BUNDLE" "sec-bindrace-$i"
+		echo "run $i: $status $output" >>"$BATS_TEST_TMPDIR/runs"
+		rt delete -f "sec-bindrace-$i" >/dev/null 2>&1 || true
+		if [ "$status" -eq 0 ] && [[ "$output" != ro* || "$output" == *rw* ]]; then
+			bad="run $i: $output"
+			break
+		fi
+	done
+	touch "$BATS_TEST_TMPDIR/stop"
+	wait "$racer" || true
+	sort "$BATS_TEST_TMPDIR/runs" | cut -c1-150
+	echo "after $i runs: ${bad:-every run read-only or refused}"
+	[ -z "$bad" ]
+}
