@@ -174,6 +174,10 @@ func Validate(s *specs.Spec) error {
 	if r := s.Linux.Resources; r != nil && len(r.Unified) > 0 && cgroups.Mode() != cgroups.Unified {
 		return errors.New("invalid configuration: cannot use unified on cgroup v1")
 	}
+	if n, ok := findNamespace(s, specs.TimeNamespace); ok && n.Path != "" && len(s.Linux.TimeOffsets) > 0 {
+		// A joined time namespace already has its offsets (runc's words).
+		return errors.New("time namespace enabled, but both namespace path and time offsets specified -- you may only provide one")
+	}
 	for clock := range s.Linux.TimeOffsets {
 		if clock != "monotonic" && clock != "boottime" {
 			return fmt.Errorf("linux.timeOffsets: unknown clock %q (monotonic or boottime)", clock)
@@ -190,6 +194,11 @@ func Validate(s *specs.Spec) error {
 	}
 	if hasUser && user.Path == "" && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
 		return errors.New("linux.uidMappings: a new user namespace needs uidMappings and gidMappings")
+	}
+	if hasUser && user.Path != "" {
+		if err := checkJoinedUserNS(s, user.Path); err != nil {
+			return err
+		}
 	}
 	if s.Hostname != "" && !hasOwnNamespace(s, specs.UTSNamespace) {
 		return errors.New("hostname: setting the hostname needs a new uts namespace")
@@ -336,4 +345,67 @@ func validateHostMounts(s *specs.Spec) error {
 		return fmt.Errorf("linux.rootfsPropagation: %s", why)
 	}
 	return nil
+}
+
+// checkJoinedUserNS compares, as runc does, the mappings of a user
+// namespace to join with those the config gives: a joined namespace keeps
+// its own, so different ones in the config are an error, and a namespace
+// without mappings (nobody wrote them yet) cannot run a container. Only a
+// /proc/<pid>/ns/user path shows its maps without entering it; other paths
+// are checked by the join itself.
+func checkJoinedUserNS(s *specs.Spec, path string) error {
+	rest, ok := strings.CutPrefix(path, "/proc/")
+	pid, tail, _ := strings.Cut(rest, "/")
+	if !ok || tail != "ns/user" || strings.Trim(pid, "0123456789") != "" || pid == "" {
+		return nil
+	}
+	uids, uerr := readIDMap("/proc/" + pid + "/uid_map")
+	gids, gerr := readIDMap("/proc/" + pid + "/gid_map")
+	if uerr != nil || gerr != nil {
+		return nil // the join reports a vanished process
+	}
+	if len(s.Linux.UIDMappings) == 0 && len(s.Linux.GIDMappings) == 0 {
+		if len(uids) == 0 {
+			return errors.New("user namespaces enabled, but no uid mappings found")
+		}
+		if len(gids) == 0 {
+			return errors.New("user namespaces enabled, but no gid mappings found")
+		}
+		return nil
+	}
+	if !sameIDMaps(uids, s.Linux.UIDMappings) || !sameIDMaps(gids, s.Linux.GIDMappings) {
+		return errors.New("user namespaces enabled, but both namespace path and non-matching mapping specified -- you may only provide one")
+	}
+	return nil
+}
+
+func readIDMap(p string) ([]specs.LinuxIDMapping, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []specs.LinuxIDMapping
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m specs.LinuxIDMapping
+		if n, _ := fmt.Sscan(l, &m.ContainerID, &m.HostID, &m.Size); n == 3 {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func sameIDMaps(a, b []specs.LinuxIDMapping) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, m := range b {
+		found := false
+		for _, n := range a {
+			found = found || m == n
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
