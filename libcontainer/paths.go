@@ -97,8 +97,9 @@ func moveOnto(tree int, target *os.File) error {
 // read-only tmpfs, one for all the masked directories (as runc 1.5:
 // the first one's tmpfs, cloned onto the others).
 type masker struct {
-	null  int // the checked /dev/null
-	tmpfs int // the detached tmpfs, -1 until a directory is masked
+	null     int  // the checked /dev/null
+	tmpfs    int  // the tmpfs, -1 until a directory is masked
+	attached bool // tmpfs has been moved onto the first masked directory
 }
 
 func (m *masker) close() {
@@ -150,6 +151,16 @@ func (m *masker) mask(root *os.File, p string) error {
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		if src, err = m.emptyTmpfs(); err != nil {
 			return err
+		}
+		if !m.attached {
+			// The first directory takes the detached tmpfs itself: kernels
+			// before 6.15 refuse to clone a mount that is not attached yet
+			// (EINVAL). The fd then names the attached mount, which clones.
+			if err := moveOnto(src, t); err != nil {
+				return fmt.Errorf("move mount: %w", err)
+			}
+			m.attached = true
+			return nil
 		}
 	}
 	tree, err := unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
