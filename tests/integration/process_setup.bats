@@ -279,3 +279,24 @@ b' ps-exec-env sh -c 'env | grep -c "^FOO="; echo "$FOO $KEEP"; echo "$X"; echo 
 	rt delete --force ps-pflags
 	assert_nothing_left ps-pflags
 }
+
+@test "exec --user: uid alone means gid 0; --additional-gids add to the container's groups" {
+	make_bundle
+	update_config '.process.user.additionalGids = [3000]'
+	set_args sleep 1000
+	run_detached ps-user
+	run rt exec --user 1000 ps-user sh -c 'id -u; id -g; echo "$HOME"; grep ^Groups: /proc/self/status'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ] && [ "${lines[1]}" = 0 ] && [ "${lines[2]}" = /home/user ]
+	[ "$(echo ${lines[3]#Groups:})" = 3000 ]
+	run rt exec --user 1234:5678 -g 2000 -g 4000 ps-user sh -c 'id -u; id -g; echo "$HOME"; grep ^Groups: /proc/self/status'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1234 ] && [ "${lines[1]}" = 5678 ] && [ "${lines[2]}" = / ]
+	[ "$(echo ${lines[3]#Groups:})" = "2000 3000 4000" ]
+	run --separate-stderr rt exec --user user ps-user true
+	[ "$status" -eq 255 ]
+	rt delete --force ps-user
+	assert_nothing_left ps-user
+}
