@@ -2,6 +2,11 @@ package seccomp
 
 import (
 	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -39,6 +44,10 @@ func LoadWithSkipped(s *specs.LinuxSeccomp) (notifyFd int, skipped []string, err
 		return -1, skipped, err
 	}
 	defer filter.Release()
+	if ownLoad(s.Flags) {
+		fd, err := loadRaw(filter, s.Flags, notify)
+		return fd, skipped, err
+	}
 	if err := filter.Load(); err != nil {
 		return -1, skipped, fmt.Errorf("load seccomp filter: %w", err)
 	}
@@ -261,4 +270,97 @@ func setAttributes(f *libseccomp.ScmpFilter, list []specs.LinuxSeccompFlag) erro
 		}
 	}
 	return nil
+}
+
+// seccomp(2) filter flags (linux/seccomp.h).
+const (
+	filterFlagTsync            = 1 << 0
+	filterFlagLog              = 1 << 1
+	filterFlagSpecAllow        = 1 << 2
+	filterFlagNewListener      = 1 << 3
+	filterFlagTsyncESRCH       = 1 << 4
+	filterFlagWaitKillableRecv = 1 << 5
+)
+
+// libseccompHasWaitKill: libseccomp 2.6 sets WAIT_KILLABLE_RECV itself.
+func libseccompHasWaitKill() bool {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return !versionLess([3]uint{major, minor, micro}, [3]uint{2, 6, 0})
+}
+
+// setWaitKill is the attribute on a libseccomp that has it; otherwise
+// loadRaw sets the flag and the attribute stays unset.
+func setWaitKill(f *libseccomp.ScmpFilter) error {
+	if !libseccompHasWaitKill() {
+		return nil
+	}
+	return f.SetWaitKill(true)
+}
+
+// ownLoad: the profile asks for a flag the installed libseccomp cannot set.
+func ownLoad(list []specs.LinuxSeccompFlag) bool {
+	return slices.Contains(list, specs.LinuxSeccompFlagWaitKillableRecv) && !libseccompHasWaitKill()
+}
+
+// loadRaw loads the filter libseccomp built, exported as BPF, with
+// seccomp(SECCOMP_SET_MODE_FILTER) and exactly the flags the profile asks
+// for (TSYNC always, as libseccomp-golang does; NEW_LISTENER, with
+// TSYNC_ESRCH which the kernel needs beside TSYNC, when a rule notifies).
+// WAIT_KILLABLE_RECV only exists for a listener; the kernel refuses it
+// alone, so without a notify rule it is left out, as libseccomp does.
+func loadRaw(f *libseccomp.ScmpFilter, list []specs.LinuxSeccompFlag, notify bool) (int, error) {
+	bpf, err := exportBPF(f)
+	if err != nil {
+		return -1, fmt.Errorf("export seccomp filter: %w", err)
+	}
+	const insnSize = int(unsafe.Sizeof(unix.SockFilter{}))
+	if len(bpf) == 0 || len(bpf)%insnSize != 0 || len(bpf)/insnSize > 0xffff {
+		return -1, fmt.Errorf("export seccomp filter: %d bytes is no BPF program", len(bpf))
+	}
+	insns := make([]unix.SockFilter, len(bpf)/insnSize)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), len(bpf)), bpf)
+	prog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
+	flags := uintptr(filterFlagTsync)
+	for _, fl := range list {
+		switch fl {
+		case specs.LinuxSeccompFlagLog:
+			flags |= filterFlagLog
+		case specs.LinuxSeccompFlagSpecAllow:
+			flags |= filterFlagSpecAllow
+		case specs.LinuxSeccompFlagWaitKillableRecv:
+			if notify {
+				flags |= filterFlagWaitKillableRecv
+			}
+		}
+	}
+	if notify {
+		flags |= filterFlagNewListener | filterFlagTsyncESRCH
+	}
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
+	runtime.KeepAlive(insns)
+	if errno != 0 {
+		return -1, fmt.Errorf("load seccomp filter (seccomp(2), flags %#x): %w", flags, errno)
+	}
+	if !notify {
+		return -1, nil
+	}
+	return int(r), nil
+}
+
+// exportBPF is the filter's BPF program. ExportBPFMem needs libseccomp
+// 2.6; ExportBPF writes to an fd, here a memfd read back.
+func exportBPF(f *libseccomp.ScmpFilter) ([]byte, error) {
+	fd, err := unix.MemfdCreate("rt-seccomp-bpf", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd: %w", err)
+	}
+	file := os.NewFile(uintptr(fd), "rt-seccomp-bpf")
+	defer file.Close()
+	if err := f.ExportBPF(file); err != nil {
+		return nil, err
+	}
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(file)
 }

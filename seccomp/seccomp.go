@@ -115,10 +115,13 @@ type flagSupport struct {
 }
 
 var flags = map[specs.LinuxSeccompFlag]flagSupport{
-	flagTsync:                              {minLib: [3]uint{2, 2, 0}, minAPI: 2, set: func(*libseccomp.ScmpFilter) error { return nil }},
-	specs.LinuxSeccompFlagLog:              {minLib: [3]uint{2, 4, 0}, minAPI: 3, set: func(f *libseccomp.ScmpFilter) error { return f.SetLogBit(true) }},
-	specs.LinuxSeccompFlagSpecAllow:        {minLib: [3]uint{2, 5, 0}, minAPI: 4, set: func(f *libseccomp.ScmpFilter) error { return f.SetSSB(true) }},
-	specs.LinuxSeccompFlagWaitKillableRecv: {minLib: [3]uint{2, 6, 0}, minAPI: 7, set: func(f *libseccomp.ScmpFilter) error { return f.SetWaitKill(true) }},
+	flagTsync:                       {minLib: [3]uint{2, 2, 0}, minAPI: 2, set: func(*libseccomp.ScmpFilter) error { return nil }},
+	specs.LinuxSeccompFlagLog:       {minLib: [3]uint{2, 4, 0}, minAPI: 3, set: func(f *libseccomp.ScmpFilter) error { return f.SetLogBit(true) }},
+	specs.LinuxSeccompFlagSpecAllow: {minLib: [3]uint{2, 5, 0}, minAPI: 4, set: func(f *libseccomp.ScmpFilter) error { return f.SetSSB(true) }},
+	// libseccomp 2.6 sets it; with an older one rt loads the exported
+	// filter through seccomp(2) itself (loadRaw), and the kernel (5.19+)
+	// is the judge.
+	specs.LinuxSeccompFlagWaitKillableRecv: {minLib: [3]uint{2, 5, 0}, minAPI: 0, set: setWaitKill},
 }
 
 func sortedKeys[K ~string, V any](m map[K]V) []string {

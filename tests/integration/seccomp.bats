@@ -176,3 +176,29 @@ notify_profile() {
 	stop_agent
 	assert_nothing_left sc-notify-fake
 }
+
+@test "rt-only: seccomp: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV works with libseccomp 2.5 (rt loads through seccomp(2))" {
+	# runc 1.5 with libseccomp < 2.6 refuses the flag.
+	requires_rt
+	start_agent --mkdir-errno 13
+	make_bundle
+	notify_profile
+	update_config '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", "SECCOMP_FILTER_FLAG_LOG"]'
+	set_args sh -c 'mkdir /tmp/d; echo rc=$?; uname -s'
+	run timeout 20 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" sc-waitkill </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" == *Linux* ]]
+	grep -q 'msg=notification .*syscall=mkdir' "$BATS_TEST_TMPDIR/agent.log"
+	stop_agent
+	assert_nothing_left sc-waitkill
+	# Without a notify rule the flag has nothing to act on: still no error.
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"}]}'
+	run timeout 20 "$RT" --root "$RT_ROOT" run --bundle "$BUNDLE" sc-waitkill2 </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"rc=1"* ]]
+	assert_nothing_left sc-waitkill2
+}
