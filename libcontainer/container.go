@@ -288,10 +288,10 @@ func (c *Container) initHandshake(p *parentProcess, cfg *initConfig, o CreateOpt
 	console, err := p.handshake(cfg, o.ConsoleSocket, c.State.State, func() error {
 		s := c.State.State
 		s.Status = specs.StateCreating
-		if err := runHooks(cfg.Spec, hookPrestart, &s, c.log); err != nil {
+		if err := runHooks(cfg.Spec, hookPrestart, &s, c.log, os.Environ()...); err != nil {
 			return err
 		}
-		return runHooks(cfg.Spec, hookCreateRuntime, &s, c.log)
+		return runHooks(cfg.Spec, hookCreateRuntime, &s, c.log, os.Environ()...)
 	})
 	c.Console = console
 	return err

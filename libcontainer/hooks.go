@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -51,8 +52,9 @@ func hooksOf(s *specs.Spec, k hookKind) []specs.Hook {
 // runHooks runs every hook of one kind in order, with the state JSON on
 // stdin; the first failure stops them and is returned, in runc's words
 // ("error running prestart hook #0: exit status 3, stdout: ..., stderr: ...").
-// A hook without env of its own gets defEnv (startContainer hooks: the
-// process's environment, as in runc, whose init runs them with it).
+// A hook without env of its own gets defEnv, as in runc: the runtime's
+// hooks (prestart, createRuntime, poststart, poststop) rt's caller's
+// environment, startContainer hooks the process's, createContainer none.
 func runHooks(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger, defEnv ...string) error {
 	hooks := hooksOf(s, k)
 	if len(hooks) == 0 {
@@ -131,7 +133,7 @@ func runHooksWarn(s *specs.Spec, k hookKind, st *specs.State, log *slog.Logger) 
 	}
 	for i, h := range hooks {
 		log.Debug("run hook", "kind", string(k), "path", h.Path)
-		if err := runHook(h, state, nil); err != nil {
+		if err := runHook(h, state, os.Environ()); err != nil {
 			log.Warn(fmt.Sprintf("error running %s hook #%d: %v", k, i, err))
 		}
 	}

@@ -99,7 +99,7 @@ func (c *Container) Start() error {
 	// A failing poststart hook fails start and stops the container (runc
 	// 1.5 does so in create, runc 1.6 in start, after the workload began);
 	// delete then undoes the rest and runs the poststop hooks.
-	if err := runHooks(c.State.Spec, hookPoststart, &s, c.log); err != nil {
+	if err := runHooks(c.State.Spec, hookPoststart, &s, c.log, os.Environ()...); err != nil {
 		if kerr := c.kill(); kerr != nil {
 			c.log.Warn("stop container after poststart failure", "error", kerr)
 		}

@@ -121,6 +121,26 @@ third" ]
 	assert_nothing_left hk-args
 }
 
+@test "hooks: a runtime hook without env gets the caller's environment; createContainer gets none" {
+	make_bundle
+	set_args true
+	local k
+	for k in prestart createRuntime createContainer poststart poststop; do
+		update_config '.hooks[$k] = [{path: "/bin/sh", args: ["sh", "-c", "echo \"$0 ${HOOKCALLER:-unset}\" >>" + $l, $k]}]' \
+			--arg k "$k" --arg l "$HOOKS/log"
+	done
+	HOOKCALLER=from-caller create_container hk-callerenv
+	HOOKCALLER=from-caller rt start hk-callerenv
+	wait_for_status hk-callerenv stopped
+	HOOKCALLER=from-caller rt delete hk-callerenv
+	[ "$(grep -v poststart "$HOOKS/log")" = "prestart from-caller
+createRuntime from-caller
+createContainer unset
+poststop from-caller" ]
+	grep -qx "poststart from-caller" "$HOOKS/log"
+	assert_nothing_left hk-callerenv
+}
+
 @test "hooks: a failing prestart hook fails create and leaves nothing" {
 	make_bundle
 	set_args true
