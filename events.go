@@ -33,7 +33,8 @@ var eventsCommand = &cli.Command{
 	Usage:     "print a container's resource usage and OOM events as JSON lines",
 	ArgsUsage: "<container-id>",
 	Description: `Without --stats, prints a stats sample every --interval and an
-{"type":"oom"} line on each out-of-memory event, until the container stops.`,
+{"type":"oom"} line on each out-of-memory event, until the container is
+deleted (a stopped container's cgroup still reports, as with runc).`,
 	Flags: []cli.Flag{
 		&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "time between stats samples"},
 		&cli.BoolFlag{Name: "stats", Usage: "print one stats sample and exit"},
@@ -52,7 +53,7 @@ var eventsCommand = &cli.Command{
 			return err
 		}
 		if ct.State.Status == specs.StateStopped {
-			return fmt.Errorf("events: container %q is not running", id)
+			return fmt.Errorf("container with id %s is not running", id)
 		}
 		cg, err := ct.Cgroup()
 		if err != nil {
@@ -73,9 +74,11 @@ var eventsCommand = &cli.Command{
 		if oom != nil {
 			defer oom.Close()
 		}
+		// As runc's: the stream goes on while the container exists, stopped
+		// or not (its cgroup still answers), and ends once it is deleted.
 		alive := func() bool {
-			ct, err := libcontainer.Load(root, id, logger)
-			return err == nil && ct.State.Status != specs.StateStopped
+			_, err := libcontainer.Load(root, id, logger)
+			return err == nil
 		}
 		return streamEvents(enc, id, interval, alive, cg.Stats, oom)
 	},

@@ -21,7 +21,7 @@ load cgroups_helpers
 	assert_nothing_left ev-stats
 }
 
-@test "events streams stats every interval and ends when the container stops" {
+@test "events streams stats every interval, goes on after the container stops, ends when it is deleted" {
 	make_bundle
 	set_args sh -c "$STOPPABLE"
 	run_detached ev-stream
@@ -36,14 +36,24 @@ load cgroups_helpers
 	done
 	[ "$(count)" -ge 3 ]
 	touch "$BUNDLE/rootfs/tmp/stop"
-	# events exits on its own once the container is gone.
+	wait_for_status ev-stream stopped
+	# A stopped container still exists: its cgroup keeps reporting (runc's).
+	n=$(count)
+	for i in $(seq 400); do
+		[ "$(jq -s 'length' "$BATS_TEST_TMPDIR/events.out")" -ge $((n + 2)) ] && break
+		sleep 0.05
+	done
+	[ "$(jq -s 'length' "$BATS_TEST_TMPDIR/events.out")" -ge $((n + 2)) ]
+	kill -0 "$evpid"
+	# events exits on its own once the container is deleted.
+	rt delete ev-stream
 	for i in $(seq 400); do
 		kill -0 "$evpid" 2>/dev/null || break
 		sleep 0.05
 	done
-	! kill -0 "$evpid" 2>/dev/null
+	run kill -0 "$evpid"
+	[ "$status" -ne 0 ]
 	wait "$evpid"
-	rt delete ev-stream
 }
 
 @test "an OOM kill shows as an oom event" {
@@ -69,8 +79,9 @@ load cgroups_helpers
 	cat "$BATS_TEST_TMPDIR/events.out" "$BATS_TEST_TMPDIR/events.err" >&2
 	jq -e -s 'map(select(.type == "oom")) | length >= 1 and all(.id == "ev-oom" and (has("data") | not))' "$BATS_TEST_TMPDIR/events.out"
 	touch "$BUNDLE/rootfs/tmp/stop"
-	wait "$evpid"
+	wait_for_status ev-oom stopped
 	rt delete ev-oom
+	wait "$evpid"
 }
 
 @test "an OOM kill of the init is reported before events ends" {
@@ -88,12 +99,12 @@ load cgroups_helpers
 	done
 	touch "$BUNDLE/rootfs/tmp/go"
 	wait_for_status ev-oom-init stopped
+	rt delete ev-oom-init
 	st=0
 	wait "$evpid" || st=$?
 	cat "$BATS_TEST_TMPDIR/events.out" "$BATS_TEST_TMPDIR/events.err" >&2
 	[ "$st" -eq 0 ]
 	grep -q '{"type":"oom","id":"ev-oom-init"}' "$BATS_TEST_TMPDIR/events.out"
-	rt delete ev-oom-init
 }
 
 @test "events refuses a stopped or unknown container and a bad interval" {
