@@ -186,10 +186,13 @@ add_mount() {
 
 @test "cgroup mount is read-only" {
 	make_bundle
-	set_args sh -c 'ls /sys/fs/cgroup; if mkdir /sys/fs/cgroup/rt-test-must-fail 2>/dev/null; then echo WROTE; fi; if mkdir /sys/fs/cgroup/memory/rt-test-must-fail 2>/dev/null; then echo WROTE; fi'
+	set_args sh -c 'ls /sys/fs/cgroup; if mkdir /sys/fs/cgroup/rt-test-must-fail 2>/dev/null; then echo TMPFS-WROTE; fi; if mkdir /sys/fs/cgroup/memory/rt-test-must-fail 2>/dev/null; then echo HIER-WROTE; fi'
 	run rt run --bundle "$BUNDLE" m-cgro
 	[ "$status" -eq 0 ]
-	[[ "$output" != *WROTE* ]]
+	[[ "$output" != *HIER-WROTE* ]]
+	# On v1 rt makes the tmpfs above the hierarchies read-only too (the
+	# config says ro); runc 1.5 leaves it writable (ARCHITECTURE.md).
+	if is_rt; then [[ "$output" != *TMPFS-WROTE* ]]; fi
 	[[ "$output" == *memory* || "$output" == *cgroup.controllers* ]]
 	assert_nothing_left m-cgro
 }

@@ -72,6 +72,9 @@ seccomp_profile() {
 }
 
 @test "seccomp: a masked-equal condition (SCMP_CMP_MASKED_EQ) on open flags" {
+	# runc 1.5's init reopens its exec fifo for writing after the filter is
+	# loaded, which this profile denies; rt's init needs no open then.
+	requires_rt
 	make_bundle
 	# Deny opens for writing only: (flags & O_ACCMODE) == O_WRONLY, with
 	# flags as args[2] of openat and args[1] of open.

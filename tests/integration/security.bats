@@ -148,7 +148,8 @@ bind_at() {
 	set_args true
 	run --separate-stderr rt run --bundle "$BUNDLE" sec-null-file
 	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"not the null device"* ]]
+	echo "stderr: $stderr"
+	[[ "$stderr" == *"not the null device"* || "$stderr" == *"/dev/null is invalid"* ]] # rt's words, runc's
 	[ "$(cat "$BUNDLE/dev/null")" = not-a-device ]
 	assert_nothing_left sec-null-file
 }
@@ -234,6 +235,7 @@ exe_attack() {
 }
 
 @test "security: args[0]=/proc/self/exe runs rt's protected copy, which stays read-only" {
+	requires_rt # rt's own protection (a detached read-only bind); runc 1.5 has its own
 	make_bundle
 	local before after pid out fd err
 	before=$(sha256sum <"$RT")
@@ -265,6 +267,7 @@ exe_attack() {
 }
 
 @test "security: rt exec of /proc/self/exe runs rt's protected copy too, which stays read-only (CVE-2019-5736)" {
+	requires_rt # rt's own protection (a detached read-only bind); runc 1.5 has its own
 	make_bundle
 	local before after pid out fd err
 	before=$(sha256sum <"$RT")

@@ -94,8 +94,12 @@ no_dev_mount() {
 	run --separate-stderr rt run --bundle "$BUNDLE" sec2-devs
 	echo "status $status, stdout: $output, stderr: $stderr"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "character special file 1:5 666 1000:1000" ]
-	[ "${lines[1]}" = "character special file 1:7 644 0:0" ]
+	# runc 1.5 leaves a path that exists (the link) as it is; rt makes the
+	# node the config asks for. Either way the host is untouched.
+	if is_rt; then
+		[ "${lines[0]}" = "character special file 1:5 666 1000:1000" ]
+		[ "${lines[1]}" = "character special file 1:7 644 0:0" ]
+	fi
 	host_unchanged
 
 	# A device whose parent directory is the planted symlink: refused, or
@@ -106,7 +110,7 @@ no_dev_mount() {
 	echo "status $status, stdout: $output, stderr: $stderr"
 	if [ "$status" -eq 0 ]; then
 		[ "$output" = "character special file 1:5" ]
-	else
+	elif is_rt; then # runc 1.5 fails on another step, in its own words
 		[[ "$stderr" == *"/dev/sub/node"* ]]
 	fi
 	host_unchanged
@@ -225,6 +229,7 @@ default_deny() {
 }
 
 @test "security2: seccomp default-deny with a minimal allow list: the container still starts" {
+	requires_rt # the list is rt's needs; runc's init needs others
 	make_bundle
 	default_deny
 	set_args sh -c 'echo ok'
