@@ -45,7 +45,7 @@ integration: rt test-deps
 	RT=$(CURDIR)/rt bats --print-output-on-failure tests/integration
 
 # cgroup v2 and AppArmor tests in a qemu guest (one boot): see tests/vm/README.md.
-VM_BATS := $(sort $(wildcard tests/integration/cgroups.bats tests/integration/update.bats \
+VM_BATS := $(sort $(wildcard tests/integration/cgroups.bats tests/integration/cgroups_compat.bats tests/integration/update.bats \
 	tests/integration/pause.bats tests/integration/events.bats tests/integration/apparmor*.bats))
 vm-test: rt
 	tests/vm/run.sh --cgroup v2 --lsm apparmor --timeout 1800 -- tests/vm/selftest.bats $(VM_BATS)
