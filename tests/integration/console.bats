@@ -6,14 +6,7 @@
 load helpers
 
 setup_file() {
-	# $RECVTTY may point at a prebuilt one; otherwise build it from the tree.
-	if [[ -z "${RECVTTY:-}" ]]; then
-		RECVTTY="$BATS_FILE_TMPDIR/recvtty"
-		local go=go
-		command -v go >/dev/null || go=/usr/local/go/bin/go
-		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$RECVTTY" ./contrib/cmd/recvtty)
-	fi
-	export RECVTTY
+	build_recvtty
 }
 
 # start_recvtty [recvtty flags...]: recvtty on $SOCK in the background,

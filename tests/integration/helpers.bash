@@ -69,6 +69,18 @@ ensure_rootfs() {
 	) 9>"$BATS_RUN_TMPDIR/rootfs.lock"
 }
 
+# build_recvtty: $RECVTTY, a prebuilt one when set, else built from the
+# tree once per test file (call it from setup_file).
+build_recvtty() {
+	if [[ -z "${RECVTTY:-}" ]]; then
+		RECVTTY="$BATS_FILE_TMPDIR/recvtty"
+		local go=go
+		command -v go >/dev/null || go=/usr/local/go/bin/go
+		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$RECVTTY" ./contrib/cmd/recvtty)
+	fi
+	export RECVTTY
+}
+
 common_setup() {
 	ensure_rootfs
 	RT_ROOT="$BATS_TEST_TMPDIR/rt-root"

@@ -10,14 +10,7 @@
 load helpers
 
 setup_file() {
-	# recvtty for the console test, as console.bats builds it.
-	if [[ -z "${RECVTTY:-}" ]]; then
-		RECVTTY="$BATS_FILE_TMPDIR/recvtty"
-		local go=go
-		command -v go >/dev/null || go=/usr/local/go/bin/go
-		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$RECVTTY" ./contrib/cmd/recvtty)
-	fi
-	export RECVTTY
+	build_recvtty
 }
 
 setup() {
