@@ -176,7 +176,8 @@ attr_current() {
 	[ "$status" -ne 0 ]
 	[[ "$output" != *RAN* ]]
 	# EPERM when no_new_privileges (the spec default) forbids it, EACCES otherwise.
-	[[ "$output" == *'exec "sh": '*(permission denied|operation not permitted)* ]]
+	# runc's words for a failed execve: exec <path>: <errno>.
+	[[ "$output" == *'exec /bin/sh: '*(permission denied|operation not permitted)* ]]
 	assert_nothing_left se6
 }
 
