@@ -81,6 +81,30 @@ build_recvtty() {
 	export RECVTTY
 }
 
+# start_agent FLAGS...: contrib/cmd/seccomp-agent, built once per run, on
+# $AGENT_SOCK; the file's teardown calls stop_agent.
+start_agent() {
+	AGENT="$BATS_RUN_TMPDIR/seccomp-agent"
+	if [[ ! -x "$AGENT" ]]; then
+		(cd "$REPO" && CGO_ENABLED=1 go build -o "$AGENT" ./contrib/cmd/seccomp-agent) || return 1
+	fi
+	AGENT_SOCK="$BATS_TEST_TMPDIR/agent.sock"
+	"$AGENT" --socket "$AGENT_SOCK" "$@" </dev/null >"$BATS_TEST_TMPDIR/agent.log" 2>&1 &
+	AGENT_PID=$!
+	remember_pid "$AGENT_PID"
+	wait_for_file "$AGENT_SOCK"
+}
+
+# stop_agent: ends and reaps the agent start_agent started, if any.
+stop_agent() {
+	if [[ -n "${AGENT_PID:-}" ]]; then
+		kill "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID" 2>/dev/null
+	fi
+	AGENT_PID=
+	return 0
+}
+
 common_setup() {
 	ensure_rootfs
 	RT_ROOT="$BATS_TEST_TMPDIR/rt-root"

@@ -107,34 +107,8 @@ seccomp_profile() {
 	assert_nothing_left sc-bad
 }
 
-# stop_agent: the agent serves until killed; stop it before checking that
-# nothing of the test is left.
-stop_agent() {
-	kill "$AGENT_PID" 2>/dev/null
-	wait "$AGENT_PID" 2>/dev/null
-	AGENT_PID=
-	return 0
-}
-
-# start_agent FLAGS...: build contrib/cmd/seccomp-agent once and run it on
-# $AGENT_SOCK; teardown stops it by pid.
-start_agent() {
-	AGENT="$BATS_RUN_TMPDIR/seccomp-agent"
-	if [[ ! -x "$AGENT" ]]; then
-		(cd "$REPO" && CGO_ENABLED=1 go build -o "$AGENT" ./contrib/cmd/seccomp-agent) || return 1
-	fi
-	AGENT_SOCK="$BATS_TEST_TMPDIR/agent.sock"
-	"$AGENT" --socket "$AGENT_SOCK" "$@" </dev/null >"$BATS_TEST_TMPDIR/agent.log" 2>&1 &
-	AGENT_PID=$!
-	remember_pid "$AGENT_PID"
-	wait_for_file "$AGENT_SOCK"
-}
-
 teardown() {
-	if [[ -n "${AGENT_PID:-}" ]]; then
-		kill "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" 2>/dev/null
-	fi
+	stop_agent
 	common_teardown
 }
 

@@ -23,25 +23,8 @@ start_recvtty() {
 }
 
 teardown() {
-	if [[ -n "${AGENT_PID:-}" ]]; then
-		kill "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" 2>/dev/null
-	fi
+	stop_agent
 	common_teardown
-}
-
-# start_agent FLAGS...: contrib/cmd/seccomp-agent on $AGENT_SOCK (as in
-# seccomp.bats); teardown stops it by pid.
-start_agent() {
-	AGENT="$BATS_RUN_TMPDIR/seccomp-agent"
-	if [[ ! -x "$AGENT" ]]; then
-		(cd "$REPO" && CGO_ENABLED=1 go build -o "$AGENT" ./contrib/cmd/seccomp-agent) || return 1
-	fi
-	AGENT_SOCK="$BATS_TEST_TMPDIR/agent.sock"
-	"$AGENT" --socket "$AGENT_SOCK" "$@" </dev/null >"$BATS_TEST_TMPDIR/agent.log" 2>&1 &
-	AGENT_PID=$!
-	remember_pid "$AGENT_PID"
-	wait_for_file "$AGENT_SOCK"
 }
 
 @test "security4: uid or gid 4294967295 (setresuid's -1) is refused, not silently root" {
