@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-runtime/rt/libcontainer"
+	"github.com/rt-runtime/rt/libcontainer/signals"
 )
 
 var killCommand = &cli.Command{
@@ -32,7 +33,7 @@ namespace of its own kills every process of its cgroup, as runc 1.2+ does.`,
 		if err != nil {
 			return err
 		}
-		sig, err := libcontainer.ParseSignal(sigName)
+		sig, err := signals.ParseSignal(sigName)
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/signals"
 )
 
 func main() {
@@ -45,7 +47,7 @@ func run(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return errors.New("expects one argument: <socket-path>")
 	}
-	sig, err := parseSignal(c.String("signal"))
+	sig, err := signals.ParseSignal(c.String("signal"))
 	if err != nil {
 		return err
 	}
@@ -108,20 +110,6 @@ func run(c *cli.Context) error {
 		return fmt.Errorf("pidfd_send_signal %d (%s): %w", pid, unix.SignalName(sig), err)
 	}
 	return waitExit(pidfd)
-}
-
-func parseSignal(s string) (unix.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
-		return unix.Signal(n), nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("--signal: unknown signal %q", s)
 }
 
 // accept takes one connection and returns the one fd sent on it, with the

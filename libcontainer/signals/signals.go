@@ -1,4 +1,5 @@
-package libcontainer
+// Package signals names signals as runc's kill and the test tools take them.
+package signals
 
 import (
 	"fmt"
