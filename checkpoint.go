@@ -33,7 +33,7 @@ func unsupported(name, usage string) *cli.Command {
 	}
 }
 
-func init() {
-	registerCommand(unsupported("checkpoint", "checkpoint a running container"))
-	registerCommand(unsupported("restore", "restore a container from a checkpoint"))
-}
+var (
+	checkpointCommand = unsupported("checkpoint", "checkpoint a running container")
+	restoreCommand    = unsupported("restore", "restore a container from a checkpoint")
+)

@@ -14,8 +14,6 @@ import (
 	"github.com/rt-runtime/rt/libcontainer"
 )
 
-func init() { registerCommand(eventsCommand) }
-
 // event is one line of `events` output, runc's layout: {"type":"stats",
 // "id":ID,"data":{...}} or {"type":"oom","id":ID}.
 type event struct {

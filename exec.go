@@ -111,8 +111,6 @@ func execAction(c *cli.Context) error {
 	return nil
 }
 
-func init() { registerCommand(execCommand) }
-
 // execProcess builds the process: from --process, or from the container's
 // own process with the command line and flags applied.
 func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {

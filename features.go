@@ -35,8 +35,6 @@ var featuresCommand = &cli.Command{
 	},
 }
 
-func init() { registerCommand(featuresCommand) }
-
 // ociVersionMin is the oldest runtime-spec version whose configs rt
 // reads: every 1.0.x config decodes into today's specs.Spec.
 const ociVersionMin = "1.0.0"

@@ -81,10 +81,13 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
 		},
 		Before: setupGlobal,
-		Commands: append([]*cli.Command{
-			createCommand, startCommand, runCommand, stateCommand, killCommand,
-			deleteCommand, listCommand, specCommand,
-		}, registered...),
+		// Every command, in the order runc's --help lists them.
+		Commands: []*cli.Command{
+			checkpointCommand, createCommand, deleteCommand, eventsCommand,
+			execCommand, killCommand, listCommand, pauseCommand, psCommand,
+			restoreCommand, resumeCommand, runCommand, specCommand,
+			startCommand, stateCommand, updateCommand, featuresCommand,
+		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	for _, c := range app.Commands {
@@ -197,9 +200,3 @@ func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "rt: "+msg)
 	os.Exit(code)
 }
-
-// registered holds the commands that files other than main.go add with
-// registerCommand from their init functions.
-var registered []*cli.Command
-
-func registerCommand(c *cli.Command) { registered = append(registered, c) }

@@ -10,11 +10,6 @@ import (
 	"github.com/rt-runtime/rt/libcontainer"
 )
 
-func init() {
-	registerCommand(pauseCommand)
-	registerCommand(resumeCommand)
-}
-
 var pauseCommand = freezerCommand("pause", "suspend every process of a running container (cgroup freezer)",
 	pauseAllowed, func(cg cgroups.Manager) error { return cg.Freeze() })
 

@@ -64,8 +64,6 @@ array of their host pids.`,
 	},
 }
 
-func init() { registerCommand(psCommand) }
-
 // containerPids lists the host pids in a live container's cgroup.
 func containerPids(root, id string) ([]int, error) {
 	ct, err := libcontainer.Load(root, id, logger)

@@ -16,8 +16,6 @@ import (
 	"github.com/rt-runtime/rt/libcontainer"
 )
 
-func init() { registerCommand(updateCommand) }
-
 // updateFlag is one of runc's update flags and the resource it sets.
 type updateFlag struct {
 	name, usage string

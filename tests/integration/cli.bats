@@ -26,6 +26,16 @@ COMMANDS="checkpoint create delete events exec features kill list pause ps resto
 	[ -z "$(ls -A "$RT_ROOT")" ]
 }
 
+@test "cli: --help lists the commands in runc's order" {
+	run rt --help
+	[ "$status" -eq 0 ]
+	local got
+	got=$(sed -n '/^COMMANDS:/,/^GLOBAL OPTIONS:/p' <<<"$output" |
+		awk 'NR > 1 && NF && $1 != "GLOBAL" && $1 != "help," { printf "%s%s", sep, $1; sep = " " }')
+	[ "$got" = "checkpoint create delete events exec kill list pause ps restore resume run spec start state update features" ] ||
+		{ echo "got: $got"; false; }
+}
+
 @test "cli: flags after the container id are parsed (update, delete, kill)" {
 	make_bundle
 	set_args sleep 100
