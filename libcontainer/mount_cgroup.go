@@ -1,14 +1,15 @@
 package libcontainer
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"golang.org/x/sys/unix"
 )
@@ -16,35 +17,22 @@ import (
 // hostCgroupMounts lists the mount points of cgroup v1 hierarchies and the
 // cgroup2 mount, as this mount namespace sees them.
 func hostCgroupMounts() (v1 []string, v2 string, err error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	mounts, err := selfMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
-		return nil, "", fmt.Errorf("read mountinfo: %w", err)
+		return nil, "", err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		i := strings.Index(line, " - ")
-		if i < 0 {
+	for _, m := range mounts {
+		if !strings.HasPrefix(m.Mountpoint, "/sys/fs/cgroup") {
 			continue
 		}
-		pre, post := strings.Fields(line[:i]), strings.Fields(line[i+3:])
-		if len(pre) < 5 || len(post) < 1 {
-			continue
-		}
-		mp := unescapeMountPath(pre[4])
-		if !strings.HasPrefix(mp, "/sys/fs/cgroup") {
-			continue
-		}
-		switch post[0] {
-		case "cgroup":
-			v1 = append(v1, mp)
-		case "cgroup2":
-			v2 = mp
+		if m.FSType == "cgroup" {
+			v1 = append(v1, m.Mountpoint)
+		} else {
+			v2 = m.Mountpoint
 		}
 	}
 	sort.Strings(v1)
-	return v1, v2, sc.Err()
+	return v1, v2, nil
 }
 
 // mountCgroup gives the container its cgroup tree at m.Destination: on v2

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"github.com/rt-runtime/rt/libcontainer/lsm"
@@ -532,20 +532,14 @@ func setMountAttrs(mnt *os.File, opts *mountOptions) error {
 // makeParentMountPrivate finds the mount holding dir's parent and makes it
 // private (only that mount, not its children).
 func makeParentMountPrivate(dir string) error {
-	f, err := os.Open("/proc/self/mountinfo")
+	mounts, err := selfMounts(nil)
 	if err != nil {
-		return fmt.Errorf("read mountinfo: %w", err)
+		return err
 	}
-	defer f.Close()
 	parent := filepath.Dir(dir)
 	best := "/"
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMountPath(fields[4])
+	for _, m := range mounts {
+		mp := m.Mountpoint
 		if (mp == parent || strings.HasPrefix(parent, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
 			best = mp
 		}
@@ -556,22 +550,21 @@ func makeParentMountPrivate(dir string) error {
 	return nil
 }
 
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
+// selfMounts parses /proc/self/mountinfo, the table of the mount namespace
+// the caller is in as the /proc mounted at /proc shows it: during setup in
+// the init, the container's new namespace through the host's /proc (not
+// mountinfo.GetMounts, which reads /proc/thread-self).
+func selfMounts(filter mountinfo.FilterFunc) ([]*mountinfo.Info, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
+	defer f.Close()
+	mounts, err := mountinfo.GetMountsFromReader(f, filter)
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
-	return b.String()
+	return mounts, nil
 }
 
 // enterRootfs makes the rootfs the process's root: pivot_root, or with
@@ -641,19 +634,13 @@ func pivotOrChroot(rootfs string, noPivot bool) error {
 // with CAP_SYS_ADMIN in a user namespace mount a fresh, unmasked procfs
 // (the kernel's mount_too_revealing check), as runc guards against too.
 func hideHostProcSys(rootfs string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := selfMounts(mountinfo.FSTypeFilter("proc", "sysfs"))
 	if err != nil {
-		return fmt.Errorf("read mountinfo: %w", err)
+		return err
 	}
 	var targets []string
-	for _, line := range strings.Split(string(b), "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		fields, fsFields := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(fields) < 5 || len(fsFields) < 1 {
-			continue
-		}
-		mp := unescapeMountPath(fields[4])
-		if (fsFields[0] == "proc" || fsFields[0] == "sysfs") && mp != rootfs && !strings.HasPrefix(mp, rootfs+"/") {
+	for _, m := range mounts {
+		if mp := m.Mountpoint; mp != rootfs && !strings.HasPrefix(mp, rootfs+"/") {
 			targets = append(targets, mp)
 		}
 	}

@@ -9,9 +9,10 @@ import (
 	"io"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // V1Controllers are the v1 controllers rt gives a directory when mounted.
@@ -41,41 +42,29 @@ type Layout struct {
 
 // ParseMountinfo reads the cgroup mounts out of a mountinfo file.
 func ParseMountinfo(r io.Reader) (*Layout, error) {
+	mounts, err := mountinfo.GetMountsFromReader(r, mountinfo.FSTypeFilter("cgroup", "cgroup2"))
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
 	l := &Layout{V1: make(map[string]Mount)}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			return nil, fmt.Errorf("mountinfo: no separator in %q", line)
-		}
-		f := strings.Fields(pre)
-		g := strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 {
-			return nil, fmt.Errorf("mountinfo: short line %q", line)
-		}
-		m := Mount{Mountpoint: unescape(f[4]), Root: unescape(f[3])}
-		switch g[0] {
-		case "cgroup2":
+	for _, mi := range mounts {
+		m := Mount{Mountpoint: mi.Mountpoint, Root: mi.Root}
+		if mi.FSType == "cgroup2" {
 			if l.Unified == nil {
 				l.Unified = &m
 			}
-		case "cgroup":
-			for _, opt := range strings.Split(g[2], ",") {
-				if strings.HasPrefix(opt, "name=") || isController(opt) {
-					m.Subsystems = append(m.Subsystems, opt)
-				}
-			}
-			for _, s := range m.Subsystems {
-				if _, seen := l.V1[s]; !seen {
-					l.V1[s] = m
-				}
+			continue
+		}
+		for _, opt := range strings.Split(mi.VFSOptions, ",") {
+			if strings.HasPrefix(opt, "name=") || isController(opt) {
+				m.Subsystems = append(m.Subsystems, opt)
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
+		for _, s := range m.Subsystems {
+			if _, seen := l.V1[s]; !seen {
+				l.V1[s] = m
+			}
+		}
 	}
 	return l, nil
 }
@@ -87,25 +76,6 @@ func isController(s string) bool {
 		}
 	}
 	return false
-}
-
-// unescape decodes the octal escapes (\040 for space) mountinfo uses.
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // ParseProcCgroup reads a /proc/<pid>/cgroup file into subsystem -> path.
