@@ -39,7 +39,6 @@ type State struct {
 	NoPivot     bool              `json:"noPivot,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	Spec        *specs.Spec       `json:"spec"`
-	Stopped     bool              `json:"stopped,omitempty"`
 	// NotifySocket is the caller's NOTIFY_SOCKET that rt start forwards to.
 	NotifySocket string `json:"notifySocket,omitempty"`
 }
@@ -128,7 +127,7 @@ func processStartTime(pid int) (start uint64, zombie bool, err error) {
 
 // initAlive says whether the recorded init is still the same, live process.
 func (s *State) initAlive() bool {
-	if s.Pid <= 0 || s.Stopped {
+	if s.Pid <= 0 {
 		return false
 	}
 	start, zombie, err := processStartTime(s.Pid)

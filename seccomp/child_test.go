@@ -74,7 +74,7 @@ func TestSeccompChild(t *testing.T) {
 
 func runChild(req *childRequest) childResult {
 	runtime.LockOSThread() // never unlocked: the thread dies with the process
-	fd, skipped, err := LoadWithSkipped(&req.Profile)
+	fd, skipped, err := Load(&req.Profile)
 	res := childResult{Skipped: skipped, NotifyFd: fd}
 	if err != nil {
 		res.Error = err.Error()

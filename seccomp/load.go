@@ -26,16 +26,10 @@ type rule struct {
 }
 
 // Load builds the filter and loads it into the calling thread and (TSYNC)
-// the whole process. It returns the notify listener fd, or -1 when no rule
-// uses SCMP_ACT_NOTIFY.
-func Load(s *specs.LinuxSeccomp) (notifyFd int, err error) {
-	fd, _, err := LoadWithSkipped(s)
-	return fd, err
-}
-
-// LoadWithSkipped is Load that also returns the syscall names libseccomp
-// does not know, which were left out of the filter (the caller logs them).
-func LoadWithSkipped(s *specs.LinuxSeccomp) (notifyFd int, skipped []string, err error) {
+// the whole process. It returns the notify listener fd (-1 when no rule
+// uses SCMP_ACT_NOTIFY) and the syscall names libseccomp does not know,
+// which were left out of the filter (the caller logs them).
+func Load(s *specs.LinuxSeccomp) (notifyFd int, skipped []string, err error) {
 	if s == nil {
 		return -1, nil, nil
 	}

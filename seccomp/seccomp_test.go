@@ -109,7 +109,7 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("err = %v\nwant    %s", err, tc.wantErr)
 			}
 			// Load refuses it too, before touching the kernel.
-			if _, err := Load(&tc.profile); err == nil || err.Error() != tc.wantErr {
+			if _, _, err := Load(&tc.profile); err == nil || err.Error() != tc.wantErr {
 				t.Fatalf("Load err = %v, want the Validate error", err)
 			}
 		})
@@ -117,8 +117,8 @@ func TestValidate(t *testing.T) {
 	if err := Validate(nil); err != nil {
 		t.Fatalf("Validate(nil) = %v", err)
 	}
-	if fd, err := Load(nil); fd != -1 || err != nil {
-		t.Fatalf("Load(nil) = %d, %v", fd, err)
+	if fd, skipped, err := Load(nil); fd != -1 || skipped != nil || err != nil {
+		t.Fatalf("Load(nil) = %d, %v, %v", fd, skipped, err)
 	}
 }
 

@@ -216,13 +216,6 @@ func (c *Caps) raisable(n int) bool {
 	return c.permitted.has(n) && c.inheritable.has(n)
 }
 
-// Valid reports whether name is a capability Linux defines, whether or not
-// the running kernel has it. The config validator uses it.
-func Valid(name string) bool {
-	_, ok := capNames[name]
-	return ok
-}
-
 // KernelCaps lists every capability the running kernel has, in number
 // order. A number the kernel has but this table cannot name is left out.
 func KernelCaps() []string {
