@@ -62,6 +62,9 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if err := lsm.CheckAppArmor(o.Process.ApparmorProfile); err != nil {
 		return nil, err
 	}
+	if err := lsm.CheckSELinux(o.Process.SelinuxLabel); err != nil {
+		return nil, err
+	}
 	if err := warnCapabilities(o.Process.Capabilities, o.Log); err != nil {
 		return nil, err
 	}

@@ -116,7 +116,7 @@ func (f *seccompFilter) load() error {
 		return nil
 	}
 	f.loaded = true
-	fd, skipped, err := seccomp.LoadWithSkipped(f.profile)
+	fd, skipped, err := seccomp.Load(f.profile)
 	if err != nil {
 		return fmt.Errorf("seccomp: %w", err)
 	}

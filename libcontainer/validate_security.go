@@ -31,6 +31,9 @@ func validateHooksAndSecurity(s *specs.Spec) error {
 	if err := lsm.CheckAppArmor(s.Process.ApparmorProfile); err != nil {
 		return fmt.Errorf("process.apparmorProfile: %w", err)
 	}
+	if err := lsm.CheckSELinux(s.Process.SelinuxLabel); err != nil {
+		return err
+	}
 	if c := s.Process.Capabilities; c != nil {
 		if _, _, err := capabilities.New(c); err != nil {
 			return err

@@ -162,19 +162,24 @@ func verifyProcfs(fd int) error {
 	return nil
 }
 
-// CheckSELinux is the up-front check of process.selinuxLabel that runc's
-// config validator makes: a label on a host without SELinux is an error.
-// Whether to call it is the caller's policy; ApplySELinuxExecLabel itself
-// ignores labels when SELinux is off.
+// CheckSELinux is the up-front check of process.selinuxLabel (and exec's
+// --process-label) that runc makes: a label on a host without SELinux is
+// refused in runc's words, so that a container never runs unlabelled by
+// surprise. linux.mountLabel is not checked (runc does not either).
 func CheckSELinux(processLabel string) error {
-	if processLabel != "" && !selinux.GetEnabled() {
-		return fmt.Errorf("selinux label %q requested but SELinux is not enabled", processLabel)
+	return checkSELinux(processLabel, selinux.GetEnabled())
+}
+
+func checkSELinux(processLabel string, enabled bool) error {
+	if processLabel != "" && !enabled {
+		return errors.New("selinux label is specified in config, but selinux is disabled or not supported")
 	}
 	return nil
 }
 
 // ApplySELinuxExecLabel makes the calling thread's next execve run with
-// label. It is ignored when label is "" or SELinux is disabled. The caller
+// label. It is ignored when label is "" or SELinux is disabled (which
+// CheckSELinux refused up front). The caller
 // must have locked its OS thread; go-selinux writes
 // /proc/thread-self/attr/exec through a verified procfs handle.
 func ApplySELinuxExecLabel(label string, enabled bool) error {

@@ -68,6 +68,20 @@ func TestCheckAppArmor(t *testing.T) {
 	}
 }
 
+func TestCheckSELinux(t *testing.T) {
+	if err := checkSELinux("", false); err != nil {
+		t.Errorf("no label, SELinux off: %v", err)
+	}
+	if err := checkSELinux("system_u:system_r:container_t:s0", true); err != nil {
+		t.Errorf("label, SELinux on: %v", err)
+	}
+	err := checkSELinux("system_u:system_r:container_t:s0", false)
+	want := "selinux label is specified in config, but selinux is disabled or not supported"
+	if err == nil || err.Error() != want {
+		t.Errorf("label, SELinux off: got %v, want %q", err, want)
+	}
+}
+
 func TestApplyAppArmorHere(t *testing.T) {
 	if err := ApplyAppArmor(""); err != nil {
 		t.Errorf("empty profile: %v", err)
