@@ -53,6 +53,7 @@ func createOpts(c *cli.Context, id, bundle string, detach bool) libcontainer.Cre
 		ListenFds:     listenFds(),
 		NotifySocket:  os.Getenv("NOTIFY_SOCKET"),
 		Detach:        detach,
+		SystemdCgroup: c.Bool("systemd-cgroup"),
 		Log:           logger,
 	}
 }

@@ -46,7 +46,8 @@ var (
 	hasCgroupV1    = true  // cgroups/fs
 	hasCgroupV2    = true  // cgroups/fs2 (+ cgroups/devices eBPF)
 	hasRdmaCgroup  = true  // rdma.max in cgroups/fs and cgroups/fs2
-	hasSystemd     = false // --systemd-cgroup is refused
+	hasSystemd     = true  // --systemd-cgroup: cgroups/systemd
+	hasSystemdUser = false // the user's systemd (rootless): not yet
 	hasSeccomp     = true  // seccomp/, libseccomp linked in
 	hasAppArmor    = true  // process.apparmorProfile (libcontainer/lsm)
 	hasSELinux     = true  // process.selinuxLabel and linux.mountLabel (libcontainer/lsm)
@@ -166,7 +167,7 @@ func buildFeatures(p probe) *features.Features {
 				V1:          boolp(hasCgroupV1),
 				V2:          boolp(hasCgroupV2),
 				Systemd:     boolp(hasSystemd),
-				SystemdUser: boolp(hasSystemd),
+				SystemdUser: boolp(hasSystemdUser),
 				Rdma:        boolp(hasRdmaCgroup),
 			},
 			Seccomp: &features.Seccomp{

@@ -80,8 +80,8 @@ func TestBuildFeaturesFollowsProbe(t *testing.T) {
 			if f.Annotations["org.rt-runtime.rt.version"] != version {
 				t.Errorf("version annotation = %q, want %q", f.Annotations["org.rt-runtime.rt.version"], version)
 			}
-			if c := f.Linux.Cgroup; c == nil || !*c.V1 || !*c.V2 || *c.Systemd || !*c.Rdma {
-				t.Errorf("cgroup = %+v, want v1 v2 rdma, no systemd", c)
+			if c := f.Linux.Cgroup; c == nil || !*c.V1 || !*c.V2 || !*c.Systemd || !*c.Rdma {
+				t.Errorf("cgroup = %+v, want v1 v2 rdma systemd", c)
 			}
 			if !slices.Contains(f.Linux.Seccomp.Actions, "SCMP_ACT_NOTIFY") || !slices.Contains(f.Linux.Seccomp.Operators, "SCMP_CMP_MASKED_EQ") {
 				t.Errorf("seccomp actions %v / operators %v miss NOTIFY / MASKED_EQ", f.Linux.Seccomp.Actions, f.Linux.Seccomp.Operators)

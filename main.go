@@ -77,7 +77,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory holding container state"},
 			&cli.StringFlag{Name: "criu", Usage: "path to criu (checkpoint/restore is not supported)"},
-			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (not supported)"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "put containers in transient systemd units (cgroupsPath \"slice:prefix:name\")"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
 		},
 		Before: setupGlobal,
@@ -130,9 +130,6 @@ func setupGlobal(c *cli.Context) error {
 		logger = slog.New(slog.NewJSONHandler(w, opts))
 	default:
 		return fmt.Errorf("--log-format: unknown format %q (text or json)", c.String("log-format"))
-	}
-	if c.Bool("systemd-cgroup") {
-		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
 	}
 	if c.IsSet("criu") {
 		return errors.New("--criu: checkpoint/restore is not supported yet")

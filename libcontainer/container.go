@@ -42,7 +42,10 @@ type CreateOpts struct {
 	ListenFds int
 	// Detach: nobody will proxy a terminal; one needs a console socket.
 	Detach bool
-	Log    *slog.Logger
+	// SystemdCgroup puts the container in a transient systemd unit
+	// (--systemd-cgroup) instead of a cgroup rt makes itself.
+	SystemdCgroup bool
+	Log           *slog.Logger
 }
 
 // Container is a loaded container: its state and where it lives.
@@ -180,7 +183,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	defer result.Close()
 
-	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
+	cg, err := newCgroup(o, spec)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}
@@ -189,7 +192,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	cleanup.add(func() { destroyCgroup(cg, o.Log) })
-	record := &createRecord{CgroupPaths: cg.Paths()}
+	record := &createRecord{CgroupPaths: cg.Paths(), SystemdUnit: cgroups.UnitName(cg)}
 	if err := record.write(dir); err != nil {
 		return nil, err
 	}
@@ -203,6 +206,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 		NoPivot: o.NoPivot, Spec: spec, NotifySocket: o.NotifySocket,
 	}
 	st.CgroupPaths = cg.Paths()
+	st.SystemdUnit = cgroups.UnitName(cg)
 	cfg := &initConfig{
 		CgroupPaths: st.CgroupPaths, SELinux: lsm.SELinuxEnabled(),
 		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,

@@ -14,7 +14,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/rt-runtime/rt/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/lsm"
 )
 
@@ -160,7 +159,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 func (c *Container) execCgroup(subs []string) (func(pid int) error, error) {
 	paths := c.State.CgroupPaths
 	if len(subs) == 0 {
-		cg, err := cgroups.Load(paths)
+		cg, err := loadCgroup(c.State.SystemdUnit, paths)
 		if err != nil {
 			return nil, err
 		}

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/rt-runtime/rt/cgroups"
 )
 
 // A create killed midway (SIGKILL of rt, as a shim's timeout does) leaves
@@ -24,6 +22,7 @@ const createRecordName = "create.json"
 
 type createRecord struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	SystemdUnit string            `json:"systemdUnit,omitempty"`
 	Procs       []procRef         `json:"procs,omitempty"`
 }
 
@@ -79,7 +78,7 @@ func cleanHalfMade(dir string, log *slog.Logger) error {
 		killRef(p)
 	}
 	if len(r.CgroupPaths) > 0 {
-		if cg, err := cgroups.Load(r.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(r.SystemdUnit, r.CgroupPaths); err == nil {
 			destroyCgroup(cg, log)
 		}
 	}

@@ -132,7 +132,7 @@ func (c *Container) Signal(sig unix.Signal) error {
 	}
 	// A frozen v1 process dies only when thawed.
 	if sig == unix.SIGKILL && c.State.Status == StatusPaused {
-		if cg, err := cgroups.Load(c.State.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths); err == nil {
 			cg.Thaw()
 		}
 	}
@@ -148,7 +148,7 @@ func ownPidNamespace(s *specs.Spec) bool {
 // killAll SIGKILLs every process of the cgroup, frozen so that none forks
 // a child the listing misses, then thaws them so that they die.
 func (c *Container) killAll() error {
-	cg, err := cgroups.Load(c.State.CgroupPaths)
+	cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
 	if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
@@ -190,7 +190,7 @@ func (c *Container) Delete(force bool) error {
 // kill ends the init and waits until it is gone.
 func (c *Container) kill() error {
 	if c.State.Status == StatusPaused {
-		if cg, err := cgroups.Load(c.State.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths); err == nil {
 			defer cg.Thaw()
 		}
 	}
@@ -198,7 +198,7 @@ func (c *Container) kill() error {
 		return fmt.Errorf("kill init %d: %w", c.State.Pid, err)
 	}
 	if c.State.Status == StatusPaused {
-		if cg, err := cgroups.Load(c.State.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths); err == nil {
 			cg.Thaw()
 		}
 	}
@@ -217,7 +217,7 @@ func (c *Container) kill() error {
 // destroy removes what the container made: leftover processes, the cgroup,
 // the state dir; then runs the poststop hooks.
 func (c *Container) destroy() error {
-	cg, err := cgroups.Load(c.State.CgroupPaths)
+	cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
 	if err == nil {
 		// Without a pid namespace of its own, the container's processes
 		// outlive its init: they are the ones left in its cgroup.
@@ -246,7 +246,7 @@ func (c *Container) SaveState() error { return c.State.save(c.Root) }
 
 // Cgroup returns the manager of the container's cgroup.
 func (c *Container) Cgroup() (cgroups.Manager, error) {
-	m, err := cgroups.Load(c.State.CgroupPaths)
+	m, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %q: %w", c.State.ID, err)
 	}

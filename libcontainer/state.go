@@ -38,7 +38,9 @@ type State struct {
 	Owner       string            `json:"owner"`
 	NoPivot     bool              `json:"noPivot,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
-	Spec        *specs.Spec       `json:"spec"`
+	// SystemdUnit is the container's unit under --systemd-cgroup.
+	SystemdUnit string      `json:"systemdUnit,omitempty"`
+	Spec        *specs.Spec `json:"spec"`
 	// NotifySocket is the caller's NOTIFY_SOCKET that rt start forwards to.
 	NotifySocket string `json:"notifySocket,omitempty"`
 }
