@@ -46,7 +46,7 @@ func setupConsole(sock int, size *specs.Box, devConsole bool) error {
 			return err
 		}
 	}
-	if err := writeSync(sock, syncMsg{Type: syncConsole}, ptmx); err != nil {
+	if err := initSend(sock, syncMsg{Type: syncConsole}, ptmx); err != nil {
 		return err
 	}
 	if _, err := unix.Setsid(); err != nil {

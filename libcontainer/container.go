@@ -211,12 +211,13 @@ func Create(o CreateOpts) (c *Container, err error) {
 		CgroupPaths: st.CgroupPaths, SELinux: lsm.SELinuxEnabled(),
 		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
 		HostMounts:  !hasOwnNamespace(spec, specs.MountNamespace),
-		PreserveFds: o.PreserveFds, ExecFifoFd: 3 + o.PreserveFds, ExecResultFd: 4 + o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
+		PreserveFds: o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
 	}
 	p, err := startChild(startOpts{
 		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserveFds: o.PreserveFds,
-		extra:       []*os.File{fifo, result},
+		fifo:        fifo,
+		result:      result,
 		bootstrap:   buildBootstrap(spec),
 		spec:        spec,
 		log:         o.Log,
@@ -236,12 +237,11 @@ func Create(o CreateOpts) (c *Container, err error) {
 			return nil
 		},
 	})
-	if p != nil {
-		cleanup.add(p.abort)
-	}
 	if err != nil {
 		return nil, err
 	}
+	cleanup.add(p.abort)
+	cfg.ExecFifoFd, cfg.ExecResultFd = p.fds.fifo, p.fds.result
 	st.Pid = p.initPid
 	st.InitStart, _, err = processStartTime(p.initPid)
 	if err != nil {

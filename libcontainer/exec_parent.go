@@ -86,8 +86,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	var extra []*os.File
-	rootFd := -1
+	var root *os.File
 	if st.NoPivot || !hasOwnNamespace(st.Spec, specs.MountNamespace) {
 		// After setns the root is the mount namespace's, under the rootfs
 		// that was moved over it: the init's root is the way back in.
@@ -96,13 +95,12 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 			return nil, fmt.Errorf("open container root: %w", err)
 		}
 		defer f.Close()
-		rootFd = 3 + o.PreserveFds
-		extra = append(extra, f)
+		root = f
 	}
 	p, err := startChild(startOpts{
 		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserveFds: o.PreserveFds,
-		extra:       extra,
+		root:        root,
 		bootstrap:   bootstrap,
 		spec:        st.Spec,
 		log:         o.Log,
@@ -114,14 +112,11 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		},
 	})
 	if err != nil {
-		if p != nil {
-			p.abort()
-		}
 		return nil, err
 	}
 	cfg := &initConfig{
 		ID: st.ID, Spec: st.Spec, Rootfs: st.Rootfs, Bundle: st.Bundle, NoPivot: st.NoPivot,
-		PreserveFds: o.PreserveFds, ExecFifoFd: -1, ExecResultFd: -1, Exec: true, Process: o.Process, RootFd: rootFd,
+		PreserveFds: o.PreserveFds, ExecFifoFd: p.fds.fifo, ExecResultFd: p.fds.result, Exec: true, Process: o.Process, RootFd: p.fds.root,
 		SELinux: lsm.SELinuxEnabled(),
 	}
 	ep := &ExecProcess{Pid: p.initPid, Console: -1}

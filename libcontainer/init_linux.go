@@ -26,19 +26,22 @@ func Init() {
 		fmt.Fprintln(os.Stderr, "rt init: not started by rt")
 		os.Exit(255)
 	}
-	initDebug = os.Getenv("_RT_DEBUG") != ""
 	os.Unsetenv("_RT_INITPIPE")
-	os.Unsetenv("_RT_DEBUG")
+	// Ours, not for the createContainer hooks the init runs.
+	unix.CloseOnExec(sock)
+	openInitLog()
 	err = runInit(sock)
-	// Only failures come back here.
-	if werr := writeSync(sock, syncMsg{Type: syncError, Error: err.Error()}, -1); werr != nil {
+	// Only failures come back here. The log ends first: the parent reads
+	// it to the end, then reports the error.
+	closeInitLog()
+	if werr := writeSync(sock, syncErrorMsg(err), -1); werr != nil {
 		fmt.Fprintln(os.Stderr, "rt init:", err)
 	}
 	os.Exit(1)
 }
 
 func runInit(sock int) error {
-	m, _, err := expectSync(sock, syncConfig)
+	m, err := initExpect(sock, syncConfig)
 	if err != nil {
 		return err
 	}
@@ -90,10 +93,10 @@ func standardInit(sock int, cfg *initConfig) error {
 	}
 	// Mounts done, still before pivot_root: the parent runs prestart and
 	// createRuntime hooks, then we run createContainer ones here.
-	if err := writeSync(sock, syncMsg{Type: syncHooks}, -1); err != nil {
+	if err := initSend(sock, syncMsg{Type: syncHooks}, -1); err != nil {
 		return err
 	}
-	if _, _, err := expectSync(sock, syncHooksDone); err != nil {
+	if _, err := initExpect(sock, syncHooksDone); err != nil {
 		return err
 	}
 	st := &specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating,
@@ -205,6 +208,8 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	if err := closeOnExecFrom(3 + cfg.PreserveFds); err != nil {
 		return err
 	}
+	debugf("sync: send %s", syncReady)
+	closeInitLog()
 	if err := writeSync(sock, syncMsg{Type: syncReady}, -1); err != nil {
 		return err
 	}
@@ -258,10 +263,10 @@ func startFailed(resultFd int, err error, code int) {
 // linux.seccomp.listenerPath (a host path this process cannot reach).
 func sendSeccompFd(sock, fd int) error {
 	defer unix.Close(fd)
-	if err := writeSync(sock, syncMsg{Type: syncSeccomp}, fd); err != nil {
+	if err := initSend(sock, syncMsg{Type: syncSeccomp}, fd); err != nil {
 		return err
 	}
-	_, _, err := expectSync(sock, syncSeccompDone)
+	_, err := initExpect(sock, syncSeccompDone)
 	return err
 }
 

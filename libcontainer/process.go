@@ -198,16 +198,6 @@ func applyUserAndSecurity(s *specs.Spec, p *specs.Process, sc *seccompFilter) er
 	return nil
 }
 
-// debugf writes a debug line to the init's stderr only with --debug
-// (the parent's log has the sync messages; this is for the init's own).
-func debugf(format string, args ...any) {
-	if initDebug {
-		fmt.Fprintf(os.Stderr, "rt init: "+format+"\n", args...)
-	}
-}
-
-var initDebug bool
-
 // setGroups sets the supplementary groups on this thread only: the
 // process execs from it.
 func setGroups(gids []uint32) error {

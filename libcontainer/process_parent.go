@@ -1,6 +1,9 @@
 package libcontainer
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -22,6 +26,37 @@ type parentProcess struct {
 	initPid int
 	console int // pty master received from the init, or -1
 	log     *slog.Logger
+	// fds is where the child has what it was given.
+	fds childFds
+	// logsDone is closed once the child's log pipe is read to its end.
+	logsDone chan struct{}
+}
+
+// childFds is the child's fd layout, computed in one place (layoutFds):
+// 0-2 stdio, 3..3+N-1 the preserved fds, then the exec fifo, the exec
+// result fifo and the container's root (each only when given), then the
+// log pipe and, last, the sync socket: stage 0 closes every fd above it.
+// A field is -1 for a file not given.
+type childFds struct {
+	files                           []*os.File // exec.Cmd.ExtraFiles: fd 3 onward
+	fifo, result, root, log, socket int
+}
+
+func layoutFds(preserve int, fifo, result, root, logw, sock *os.File) childFds {
+	l := childFds{fifo: -1, result: -1, root: -1, log: -1, socket: -1}
+	for i := 0; i < preserve; i++ {
+		l.files = append(l.files, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	for _, f := range []struct {
+		file *os.File
+		fd   *int
+	}{{fifo, &l.fifo}, {result, &l.result}, {root, &l.root}, {logw, &l.log}, {sock, &l.socket}} {
+		if f.file != nil {
+			*f.fd = 3 + len(l.files)
+			l.files = append(l.files, f.file)
+		}
+	}
+	return l
 }
 
 // protectedExe returns a path to rt's own binary that the container can
@@ -79,9 +114,12 @@ func memfdExe() (int, error) {
 type startOpts struct {
 	stdio       [3]*os.File
 	preserveFds int
-	extra       []*os.File // after the preserved fds: fifo etc.
-	bootstrap   string
-	spec        *specs.Spec // for id maps (new user namespace)
+	// fifo and result are the exec fifo and the exec result fifo (rt
+	// create), root the container's root to chroot into (rt exec): each
+	// nil when not given.
+	fifo, result, root *os.File
+	bootstrap          string
+	spec               *specs.Spec // for id maps (new user namespace)
 	// beforeBootstrap runs once stage 0 exists and before it creates any
 	// namespace: the place to join the cgroup.
 	beforeBootstrap func(pid int) error
@@ -89,103 +127,158 @@ type startOpts struct {
 }
 
 // startChild execs `rt init`, feeds stage 0 its bootstrap and waits for the
-// pid of the process that lives on inside the namespaces.
-func startChild(o startOpts) (p *parentProcess, err error) {
+// pid of the process that lives on inside the namespaces. On failure it
+// has undone all it did (nil process); on success the caller owns the
+// clean-up (abort).
+func startChild(o startOpts) (_ *parentProcess, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
 	childSock := os.NewFile(uintptr(fds[1]), "sync")
 	defer childSock.Close()
-	p = &parentProcess{sock: fds[0], console: -1, log: o.log}
+	p := &parentProcess{sock: fds[0], console: -1, log: o.log}
 	defer func() {
 		if err != nil {
 			p.abort()
 		}
 	}()
+	logr, logw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("log pipe: %w", err)
+	}
+	defer logw.Close()
+	p.logsDone = forwardLogs(logr, o.log)
 
 	exe, exeFd, err := protectedExe()
 	if err != nil {
-		return p, err
+		return nil, err
 	}
 	defer unix.Close(exeFd)
 
-	extra := make([]*os.File, 0, o.preserveFds+len(o.extra)+1)
-	for i := 0; i < o.preserveFds; i++ {
-		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	extra = append(extra, o.extra...)
-	sockFd := 3 + len(extra)
-	extra = append(extra, childSock)
-
+	p.fds = layoutFds(o.preserveFds, o.fifo, o.result, o.root, logw, childSock)
 	cmd := &exec.Cmd{
 		Path: exe,
 		Args: []string{"rt", "init"},
 		// glibc aborts a thread whose rseq registration a seccomp profile
 		// refuses with an errno; the Go runtime may start one after the
 		// filter is loaded. The workload's environment is its own.
-		Env:        []string{"_RT_INITPIPE=" + strconv.Itoa(sockFd), "GLIBC_TUNABLES=glibc.pthread.rseq=0"},
+		Env: []string{"_RT_INITPIPE=" + strconv.Itoa(p.fds.socket), envLogPipe + "=" + strconv.Itoa(p.fds.log),
+			"GLIBC_TUNABLES=glibc.pthread.rseq=0"},
 		Stdin:      o.stdio[0],
 		Stdout:     o.stdio[1],
 		Stderr:     o.stdio[2],
-		ExtraFiles: extra,
+		ExtraFiles: p.fds.files,
 	}
-	if lvl := os.Getenv("_RT_DEBUG"); lvl != "" {
-		cmd.Env = append(cmd.Env, "_RT_DEBUG="+lvl)
+	if o.log != nil && o.log.Enabled(context.Background(), slog.LevelDebug) {
+		cmd.Env = append(cmd.Env, envDebug+"=1")
 	}
 	// Whatever rt's caller left open without close-on-exec stays out of the
 	// child (and of every hook rt runs later): the fds given on purpose
 	// are dup'ed onto 3.. by cmd.Start, which clears the flag on those.
 	if err := closeOnExecFrom(3); err != nil {
-		return p, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return p, fmt.Errorf("start init: %w", err)
+		return nil, fmt.Errorf("start init: %w", err)
 	}
 	p.cmd = cmd
 	childSock.Close()
+	logw.Close() // the child's copy is the only one: EOF when it is done
 
 	if o.beforeBootstrap != nil {
 		if err := o.beforeBootstrap(cmd.Process.Pid); err != nil {
-			return p, err
+			return nil, err
 		}
 	}
 	p.log.Debug("sync: send bootstrap", "bytes", len(o.bootstrap))
 	if err := writeAll(p.sock, []byte(strconv.Itoa(len(o.bootstrap))+"\n"+o.bootstrap)); err != nil {
-		return p, fmt.Errorf("send bootstrap: %w", err)
+		return nil, fmt.Errorf("send bootstrap: %w", err)
 	}
 	for p.initPid == 0 {
 		line, err := readLine(p.sock)
 		if err != nil {
-			return p, fmt.Errorf("init exited before it reported its pid: %w", err)
+			return nil, fmt.Errorf("init exited before it reported its pid: %w", err)
 		}
 		p.log.Debug("sync: received " + strings.SplitN(line, " ", 2)[0])
 		switch {
 		case line == "idmap":
 			if err := writeIDMaps(cmd.Process.Pid, o.spec); err != nil {
-				return p, err
+				return nil, err
 			}
 			if err := writeAll(p.sock, []byte("idmap-done\n")); err != nil {
-				return p, fmt.Errorf("send idmap-done: %w", err)
+				return nil, fmt.Errorf("send idmap-done: %w", err)
 			}
 		case strings.HasPrefix(line, "pid "):
 			p.initPid, err = strconv.Atoi(line[4:])
 			if err != nil || p.initPid <= 0 {
-				return p, fmt.Errorf("init sent a bad pid %q", line)
+				p.initPid = 0
+				return nil, fmt.Errorf("init sent a bad pid %q", line)
 			}
 		case strings.HasPrefix(line, "error "):
-			return p, errors.New(line[6:])
+			return nil, stage0Error(line[6:])
 		default:
-			return p, fmt.Errorf("unexpected message from init: %q", line)
+			return nil, fmt.Errorf("unexpected message from init: %q", line)
 		}
 	}
 	if p.initPid != cmd.Process.Pid {
 		// Stage 0 forked into the pid namespace and exits; reap it.
 		if err := cmd.Wait(); err != nil {
-			return p, fmt.Errorf("init stage 0: %w", err)
+			return nil, fmt.Errorf("init stage 0: %w", err)
 		}
 	}
 	return p, nil
+}
+
+// forwardLogs re-emits the child's log lines (init_log.go) through log at
+// their level, until the pipe's last writer is gone; the channel is closed
+// then. A line that is not the init's JSON is passed on as a warning.
+func forwardLogs(r *os.File, log *slog.Logger) chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer r.Close()
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 4096), maxLogLine)
+		for sc.Scan() {
+			var e struct{ Level, Msg string }
+			if json.Unmarshal(sc.Bytes(), &e) != nil || e.Msg == "" {
+				e.Level, e.Msg = "warning", "init: "+sc.Text()
+			}
+			if log != nil {
+				log.Log(context.Background(), logLevel(e.Level), e.Msg)
+			}
+		}
+		// A line too long for the scanner: the rest is read and dropped,
+		// so that the child never blocks on a full pipe.
+		io.Copy(io.Discard, r)
+	}()
+	return done
+}
+
+const maxLogLine = 1 << 20
+
+// logLevel reads the level of a child's line (logrus's words, as rt's own
+// log spells them).
+func logLevel(s string) slog.Level {
+	switch s {
+	case "debug":
+		return slog.LevelDebug
+	case "warning", "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// waitLogs waits until the child's log lines are all forwarded: call it
+// once the child closed its end (before its ready or error message) or is dead.
+func (p *parentProcess) waitLogs() {
+	if p.logsDone != nil {
+		<-p.logsDone
+	}
 }
 
 func readLine(fd int) (string, error) {
@@ -237,14 +330,15 @@ func (p *parentProcess) recv() (syncMsg, int, error) {
 	return m, fd, err
 }
 
-// abort kills whatever was started and closes the socket.
+// abort kills whatever was started, reaps it, closes the socket and waits
+// for the last log lines. It undoes each thing once: a second call does nothing.
 func (p *parentProcess) abort() {
 	if p.initPid > 0 {
 		unix.Kill(p.initPid, unix.SIGKILL)
 	}
 	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Kill()
 		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
 			p.cmd.Wait()
 		}
 	}
@@ -253,11 +347,21 @@ func (p *parentProcess) abort() {
 		var ws unix.WaitStatus
 		unix.Wait4(p.initPid, &ws, unix.WNOHANG, nil)
 	}
+	p.initPid = 0
 	if p.console >= 0 {
 		unix.Close(p.console)
 		p.console = -1
 	}
 	p.close()
+	if p.cmd != nil && p.logsDone != nil {
+		// Killed, nothing holds the log pipe's write end any more; but a
+		// process in a frozen cgroup dies only once thawed, so the wait
+		// is bounded.
+		select {
+		case <-p.logsDone:
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func (p *parentProcess) close() {
@@ -330,7 +434,10 @@ func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st spec
 		}
 		switch {
 		case m.Type == syncError:
-			return -1, errors.New(m.Error)
+			// The init closed its log before this message: take its
+			// last lines first.
+			p.waitLogs()
+			return -1, initError(m)
 		case m.Type == syncConsole:
 			if fd < 0 {
 				return -1, errors.New("console message without a pty fd")
@@ -367,6 +474,7 @@ func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st spec
 				return -1, err
 			}
 		case m.Type == syncReady:
+			p.waitLogs() // closed by the init before "ready"
 			console := p.console
 			p.console = -1
 			p.close()

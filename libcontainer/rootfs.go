@@ -380,7 +380,7 @@ func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error 
 	if err != nil {
 		return err
 	}
-	if err := writeSync(cfg.sock, syncMsg{Type: syncMountSource, Mount: i}, -1); err != nil {
+	if err := initSend(cfg.sock, syncMsg{Type: syncMountSource, Mount: i}, -1); err != nil {
 		return err
 	}
 	// The one message the init receives with an fd (expectSync closes any).
@@ -388,6 +388,7 @@ func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error 
 	if err != nil {
 		return err
 	}
+	debugf("sync: received %s", reply.Type)
 	defer func() {
 		if tree >= 0 {
 			unix.Close(tree)

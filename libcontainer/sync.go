@@ -9,7 +9,7 @@ package libcontainer
 //	child  -> parent  "idmap"                 (new user ns only) write my uid/gid maps
 //	parent -> child   "idmap-done"            maps written; child becomes root in the ns
 //	child  -> parent  "pid <n>"               host pid of the container's process
-//	child  -> parent  "error <text>"          stage 0 failed; child exits
+//	child  -> parent  "error <errno> <text>"  stage 0 failed; child exits
 //
 // Then the Go init and the parent exchange framed messages (4-byte
 // big-endian length + JSON syncMsg), in this order:
@@ -40,6 +40,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -97,6 +99,52 @@ type syncMsg struct {
 	Config *initConfig `json:"config,omitempty"`
 	// Mount is the index in spec.mounts of a mount-source request.
 	Mount int `json:"mount,omitempty"`
+	// Errno is the errno an error message's failure came from (0: none).
+	Errno int `json:"errno,omitempty"`
+}
+
+// InitError is a failure the container's process reported while it was
+// being set up (stage 0 or rt init): its text as the process wrote it,
+// and the errno it came from, so that errors.Is(err, unix.ENOENT) (or
+// os.ErrNotExist) holds in the parent as it did in the child.
+type InitError struct {
+	Msg   string
+	Errno unix.Errno
+}
+
+func (e *InitError) Error() string { return e.Msg }
+
+// Unwrap gives the errno, or nil when the failure had none.
+func (e *InitError) Unwrap() error {
+	if e.Errno == 0 {
+		return nil
+	}
+	return e.Errno
+}
+
+// syncErrorMsg is the error message for err, with the errno it wraps.
+func syncErrorMsg(err error) syncMsg {
+	m := syncMsg{Type: syncError, Error: err.Error()}
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		m.Errno = int(errno)
+	}
+	return m
+}
+
+// stage0Error is the parent's error for stage 0's "error <errno> <text>".
+func stage0Error(line string) error {
+	num, text, _ := strings.Cut(line, " ")
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 {
+		return &InitError{Msg: line}
+	}
+	return &InitError{Msg: text, Errno: unix.Errno(n)}
+}
+
+// initError is the parent's error for an error message.
+func initError(m syncMsg) error {
+	return &InitError{Msg: m.Error, Errno: unix.Errno(m.Errno)}
 }
 
 // writeSync sends one framed message, with fd attached when fd >= 0.

@@ -8,15 +8,16 @@
 
 #include "bootstrap.h"
 
-/* rt_bail reports a failure to the parent as one line "error <text>" and
- * exits; the parent turns it into the command's error. */
+/* rt_bail reports a failure to the parent as one line "error <errno> <text>"
+ * (errno 0: none) and exits; the parent turns it into the command's error,
+ * which wraps the errno. */
 void rt_bail(int sock, const char *fmt, ...)
 {
 	char msg[1024];
 	int saved = errno, n;
 	va_list ap;
 
-	n = snprintf(msg, sizeof(msg), "error ");
+	n = snprintf(msg, sizeof(msg), "error %d ", saved);
 	va_start(ap, fmt);
 	n += vsnprintf(msg + n, sizeof(msg) - n - 1, fmt, ap);
 	va_end(ap);

@@ -115,3 +115,47 @@ load helpers
 	[ -z "$output" ]
 	[ -n "$stderr" ]
 }
+
+@test "--debug: the init's lines go to --log as JSON, none to the container's stderr" {
+	make_bundle
+	# An unknown capability makes the init log a line of its own (runc: a warning, rt: a debug
+	# line beside the parent's warning).
+	update_config '.process.capabilities.bounding += ["CAP_BOGUS"]'
+	set_args sh -c 'echo out; echo err >&2'
+	run --separate-stderr rt --debug --log "$BATS_TEST_TMPDIR/debug.json" --log-format json run --bundle "$BUNDLE" l-initlog
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+	# Every line is JSON; the init's say so ("init: ...", runc's words too).
+	jq -e -s 'all(type == "object" and has("level") and has("msg"))' "$BATS_TEST_TMPDIR/debug.json"
+	jq -e -s 'map(select(.level == "debug" and (.msg | startswith("init")))) | length >= 1' "$BATS_TEST_TMPDIR/debug.json"
+	jq -e -s 'map(select(.msg | test("unknown or unavailable capabilities: \\[CAP_BOGUS\\]"))) | length >= 1' "$BATS_TEST_TMPDIR/debug.json"
+	assert_nothing_left l-initlog
+	if is_rt; then
+		# Each sync message, seen from the init.
+		jq -e -s 'map(select(.level == "debug" and .msg == "init: sync: received config")) | length == 1' "$BATS_TEST_TMPDIR/debug.json"
+		jq -e -s 'map(select(.level == "debug" and .msg == "init: sync: send ready")) | length == 1' "$BATS_TEST_TMPDIR/debug.json"
+	fi
+}
+
+@test "--debug: an init failure's lines come before its error, all in --log" {
+	make_bundle
+	set_args sh -c 'echo ran'
+	update_config '.process.cwd = "/etc/passwd/x"'
+	run --separate-stderr rt --debug --log "$BATS_TEST_TMPDIR/fail.json" --log-format json run --bundle "$BUNDLE" l-initfail
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *'/etc/passwd'* ]]
+	# The error is the last line.
+	jq -e -s '.[-1].level == "error" and (.[-1].msg | test("/etc/passwd"))' "$BATS_TEST_TMPDIR/fail.json"
+	if is_rt; then
+		# Only rt's own one-line error on stderr (runc 1.5 adds "Failed to write to log, write
+		# logpipe: file already closed" from its init).
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		jq -e -s 'map(select(.level == "debug" and .msg == "init: sync: received config")) | length == 1' "$BATS_TEST_TMPDIR/fail.json"
+	fi
+	assert_nothing_left l-initfail
+}
