@@ -112,7 +112,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		},
 	})
 	if err != nil {
-		return nil, err
+		return nil, setupFailure(err)
 	}
 	cfg := &initConfig{
 		ID: st.ID, Spec: st.Spec, Rootfs: st.Rootfs, Bundle: st.Bundle, NoPivot: st.NoPivot,
@@ -132,7 +132,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	}
 	if err := c.execHandshake(p, cfg, o, ep); err != nil {
 		p.abort()
-		return nil, err
+		return nil, setupFailure(err)
 	}
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, ep.Pid); err != nil {
@@ -141,6 +141,17 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		}
 	}
 	return ep, nil
+}
+
+// setupFailure words a failure the process reported while it was set up
+// (an *InitError) as runc's exec does: "unable to start container
+// process: chdir to cwd ...". The parent's own failures keep their words.
+func setupFailure(err error) error {
+	var ie *InitError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("unable to start container process: %w", err)
+	}
+	return err
 }
 
 // execCgroup returns how the exec'd process joins the container's cgroup,

@@ -158,7 +158,8 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 		return err
 	}
 	if err := chdirInRoot(proc.Cwd); err != nil {
-		return fmt.Errorf("chdir to cwd %q: %w", proc.Cwd, err)
+		// runc's words.
+		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", proc.Cwd, err)
 	}
 	env := prepareEnv(proc.Env, proc.User.UID)
 	path, err := lookPath(proc.Args[0], env)

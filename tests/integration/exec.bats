@@ -195,3 +195,22 @@ J
 	rt delete --force ex12
 	assert_nothing_left ex12
 }
+
+@test "exec: a set-up failure in the process (--cwd missing or not a directory) exits 255 in runc's words" {
+	start_sleeper ex-cwd
+	run --separate-stderr rt exec --cwd /missing ex-cwd touch /tmp/ran
+	echo "$stderr"
+	[ "$status" -eq 255 ]
+	# runc's log line escapes the quotes.
+	[[ "$stderr" == *'unable to start container process: chdir to cwd ('*'/missing'*') set in config.json failed: no such file or directory'* ]]
+	run --separate-stderr rt exec --cwd /bin/sh ex-cwd touch /tmp/ran
+	echo "$stderr"
+	[ "$status" -eq 255 ]
+	[[ "$stderr" == *'unable to start container process: chdir to cwd ('*'/bin/sh'*') set in config.json failed: not a directory'* ]]
+	# The process never ran, and the container is as it was.
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	run rt exec ex-cwd true
+	[ "$status" -eq 0 ]
+	rt delete --force ex-cwd
+	assert_nothing_left ex-cwd
+}
