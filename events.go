@@ -65,12 +65,14 @@ deleted (a stopped container's cgroup still reports, as with runc).`,
 			}
 			return writeEvent(enc, event{Type: "stats", ID: id, Data: s})
 		}
-		oom, err := watchOOM(ct.State.CgroupPaths)
+		var oom oomSource // nil without a memory controller
+		w, err := cgroups.NotifyOOM(ct.State.CgroupPaths)
 		if err != nil {
 			return fmt.Errorf("events: %s: %w", id, err)
 		}
-		if oom != nil {
-			defer oom.Close()
+		if w != nil {
+			defer w.Close()
+			oom = w
 		}
 		// As runc's: the stream goes on while the container exists, stopped
 		// or not (its cgroup still answers), and ends once it is deleted.
@@ -89,11 +91,11 @@ func writeEvent(enc *json.Encoder, e event) error {
 	return nil
 }
 
-// oomSource reports OOM events: wait blocks up to timeout and returns how
-// many happened since the previous call; errCgroupGone once the memory
-// cgroup was removed.
+// oomSource reports OOM events as cgroups.OOMWatcher does: Wait blocks up
+// to timeout and returns how many happened since the previous call;
+// cgroups.ErrCgroupGone once the memory cgroup was removed.
 type oomSource interface {
-	wait(timeout time.Duration) (int, error)
+	Wait(timeout time.Duration) (int, error)
 }
 
 // streamEvents prints a stats sample every interval (the first after one
@@ -108,13 +110,13 @@ func streamEvents(enc *json.Encoder, id string, interval time.Duration, alive fu
 			time.Sleep(timeout)
 			return true, nil
 		}
-		n, err := oom.wait(timeout)
+		n, err := oom.Wait(timeout)
 		for ; n > 0; n-- {
 			if err := writeEvent(enc, event{Type: "oom", ID: id}); err != nil {
 				return false, err
 			}
 		}
-		if errors.Is(err, errCgroupGone) {
+		if errors.Is(err, cgroups.ErrCgroupGone) {
 			return false, nil
 		}
 		return true, err

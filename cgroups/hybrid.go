@@ -66,6 +66,21 @@ func (h *hybrid) Thaw() error {
 	return h.v2.Thaw()
 }
 
+// Frozen asks the freezer that Freeze uses.
+func (h *hybrid) Frozen() (bool, error) {
+	if h.v1.Has("freezer") {
+		return h.v1.Frozen()
+	}
+	return h.v2.Frozen()
+}
+
+func (h *hybrid) JoinProcs(pid int) error {
+	if err := h.v1.JoinProcs(pid); err != nil {
+		return err
+	}
+	return h.v2.JoinProcs(pid)
+}
+
 func (h *hybrid) Pids() ([]int, error) { return h.v1.Pids() }
 
 func (h *hybrid) Stats() (*Stats, error) {
@@ -85,8 +100,4 @@ func (h *hybrid) Destroy() error {
 	return errors.Join(h.v1.Destroy(), h.v2.Destroy())
 }
 
-func (h *hybrid) Paths() map[string]string {
-	p := h.v1.Paths()
-	p[""] = h.v2.Dir
-	return p
-}
+func (h *hybrid) Paths() Paths { return Paths{V1: h.v1.Paths(), V2: h.v2.Dir} }

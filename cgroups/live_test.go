@@ -45,7 +45,7 @@ func liveManagerCmd(t *testing.T, cmd *exec.Cmd) (Manager, *exec.Cmd) {
 		if err := m.Destroy(); err != nil {
 			t.Errorf("Destroy: %v", err)
 		}
-		for _, d := range m.Paths() {
+		for _, d := range m.Paths().Dirs() {
 			if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%s still exists after Destroy", d)
 			}
@@ -89,19 +89,19 @@ func TestLiveApplySetStatsDestroy(t *testing.T) {
 	waitExec(t, cmd.Process.Pid, "sleep")
 	paths := m.Paths()
 	for _, c := range []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "devices", "freezer", "blkio"} {
-		if _, ok := paths[c]; !ok {
+		if _, ok := paths.V1[c]; !ok {
 			t.Errorf("Paths() has no %s entry: %v", c, paths)
 		}
 	}
 	if Mode() == Hybrid {
-		if _, ok := paths[""]; !ok {
+		if paths.V2 == "" {
 			t.Errorf("hybrid Paths() has no unified entry: %v", paths)
 		}
 	}
-	for c, d := range paths {
+	for _, d := range paths.Dirs() {
 		procs := readFile(t, d, "cgroup.procs")
 		if !slices.Contains(strings.Fields(procs), fmt.Sprint(cmd.Process.Pid)) {
-			t.Errorf("%s: pid %d not in %s/cgroup.procs (%q)", c, cmd.Process.Pid, d, procs)
+			t.Errorf("pid %d not in %s/cgroup.procs (%q)", cmd.Process.Pid, d, procs)
 		}
 	}
 
@@ -129,7 +129,7 @@ func TestLiveApplySetStatsDestroy(t *testing.T) {
 		{"pids", "pids.max", "42"},
 		{"devices", "devices.list", "c 1:3 rwm\nc 1:5 r"},
 	} {
-		if got := readFile(t, paths[c.ctrl], c.file); got != c.want {
+		if got := readFile(t, paths.V1[c.ctrl], c.file); got != c.want {
 			t.Errorf("%s = %q, want %q", c.file, got, c.want)
 		}
 	}
@@ -143,14 +143,14 @@ func TestLiveApplySetStatsDestroy(t *testing.T) {
 	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(16 << 20)), Swap: ptr(int64(32 << 20))}}); err != nil {
 		t.Fatalf("lower: %v", err)
 	}
-	if got := readFile(t, paths["memory"], "memory.memsw.limit_in_bytes"); got != fmt.Sprint(32<<20) {
+	if got := readFile(t, paths.V1["memory"], "memory.memsw.limit_in_bytes"); got != fmt.Sprint(32<<20) {
 		t.Errorf("memsw after lowering = %s", got)
 	}
 
 	// A value the kernel refuses names the file and the value:
 	// memory+swap below the memory limit.
 	err = m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: ptr(int64(8 << 20))}})
-	want := fmt.Sprintf("write %s: %q: invalid argument", filepath.Join(paths["memory"], "memory.memsw.limit_in_bytes"), fmt.Sprint(8<<20))
+	want := fmt.Sprintf("write %s: %q: invalid argument", filepath.Join(paths.V1["memory"], "memory.memsw.limit_in_bytes"), fmt.Sprint(8<<20))
 	if err == nil || err.Error() != want {
 		t.Errorf("swap below limit: err = %v, want prefix %q", err, want)
 	}
@@ -214,8 +214,11 @@ func TestLiveFreezeThaw(t *testing.T) {
 		s := string(b)
 		return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]
 	}
-	if got := readFile(t, m.Paths()["freezer"], "freezer.state"); got != "FROZEN" {
+	if got := readFile(t, m.Paths().V1["freezer"], "freezer.state"); got != "FROZEN" {
 		t.Errorf("freezer.state = %s after Freeze", got)
+	}
+	if f, err := m.Frozen(); !f || err != nil {
+		t.Errorf("Frozen() = %v, %v after Freeze", f, err)
 	}
 	// A frozen task is in D (v1 freezer) state, never running.
 	if s := state(); s == "R" {
@@ -224,8 +227,11 @@ func TestLiveFreezeThaw(t *testing.T) {
 	if err := m.Thaw(); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, m.Paths()["freezer"], "freezer.state"); got != "THAWED" {
+	if got := readFile(t, m.Paths().V1["freezer"], "freezer.state"); got != "THAWED" {
 		t.Errorf("freezer.state = %s after Thaw", got)
+	}
+	if f, err := m.Frozen(); f || err != nil {
+		t.Errorf("Frozen() = %v, %v after Thaw", f, err)
 	}
 }
 
@@ -244,11 +250,63 @@ func TestLiveJoinExisting(t *testing.T) {
 	if err := m2.Apply(other.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
+	// An exec'd process: JoinProcs moves it into every dir.
+	third := exec.Command("sleep", "300")
+	if err := third.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = third.Process.Kill(); _, _ = third.Process.Wait() }()
+	if err := m2.JoinProcs(third.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m.Paths().Dirs() {
+		if procs := readFile(t, d, "cgroup.procs"); !slices.Contains(strings.Fields(procs), fmt.Sprint(third.Process.Pid)) {
+			t.Errorf("JoinProcs: pid %d not in %s/cgroup.procs", third.Process.Pid, d)
+		}
+	}
 	pids, err := m.Pids()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pids) != 2 {
+	if len(pids) != 3 {
 		t.Errorf("Pids() after join = %v", pids)
+	}
+}
+
+func TestLiveNotifyOOM(t *testing.T) {
+	// The hog waits until it is in the cgroup and limited, then doubles a
+	// string until the kernel kills it.
+	sh := exec.Command("/bin/busybox", "sh", "-c", `read x; s=x; while :; do s="$s$s"; done`)
+	stdin, err := sh.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, cmd := liveManagerCmd(t, sh)
+	limit := ptr(int64(8 << 20))
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: limit, Swap: limit}}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NotifyOOM(m.Paths())
+	if err != nil || w == nil {
+		t.Fatalf("NotifyOOM = %v, %v", w, err)
+	}
+	defer w.Close()
+	if n, err := w.Wait(0); n != 0 || err != nil {
+		t.Fatalf("before the hog ran: %d, %v", n, err)
+	}
+	if _, err := stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait() // killed by the OOM killer
+	total := 0
+	for i := 0; i < 30 && total == 0; i++ {
+		n, err := w.Wait(time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total == 0 {
+		t.Errorf("the hog died (%v) and no OOM was reported", cmd.ProcessState)
 	}
 }

@@ -19,14 +19,21 @@ type Manager interface {
 	// Freeze and Thaw pause and resume every process in the cgroup.
 	Freeze() error
 	Thaw() error
+	// Frozen reports whether the cgroup is frozen or freezing (the
+	// state Freeze asked for, before the kernel reports it reached).
+	Frozen() (bool, error)
+	// JoinProcs moves pid into the cgroup's existing dirs, creating and
+	// enabling nothing (Apply does both): for a process that joins a
+	// container, or a sub-cgroup of it (see Paths.Sub and Load).
+	JoinProcs(pid int) error
 	// Pids lists the host pids of every process in the cgroup (recursively).
 	Pids() ([]int, error)
 	// Stats reads the counters that `rt events --stats` reports.
 	Stats() (*Stats, error)
 	// Destroy removes the cgroup directories rt made. Processes must be gone.
 	Destroy() error
-	// Paths is what state.json stores: controller name ("" for v2) -> absolute dir.
-	Paths() map[string]string
+	// Paths is where the cgroup is, what state.json stores.
+	Paths() Paths
 }
 
 // Stats is one sample of the container's counters, in the JSON layout of

@@ -30,7 +30,7 @@ func New(cgroupsPath, id string) (Manager, error) {
 }
 
 // newFor is New with the host facts passed in, for tests.
-func newFor(mode CgroupMode, layout *hier.Layout, self map[string]string, cgroupsPath, id string) (Manager, error) {
+func newFor(mode CgroupMode, layout *hier.Layout, self hier.Own, cgroupsPath, id string) (Manager, error) {
 	if cgroupsPath == "" {
 		if id == "" {
 			return nil, fmt.Errorf("cgroup: neither cgroupsPath nor container id given")
@@ -51,7 +51,7 @@ func newFor(mode CgroupMode, layout *hier.Layout, self map[string]string, cgroup
 		if layout.Unified != nil {
 			m = *layout.Unified
 		}
-		return fs2.New(root, hier.Dir(m, self[""], p), true)
+		return newV2(root, hier.Dir(m, self.V2, p), true)
 	case Legacy, Hybrid:
 		paths := v1Paths(layout, self, p)
 		if len(paths) == 0 {
@@ -59,10 +59,10 @@ func newFor(mode CgroupMode, layout *hier.Layout, self map[string]string, cgroup
 		}
 		v1 := fs.New(paths)
 		if mode == Legacy || layout.Unified == nil {
-			return v1, nil
+			return v1Manager{v1}, nil
 		}
 		u := *layout.Unified
-		v2, err := fs2.New(u.Mountpoint, hier.Dir(u, self[""], p), false)
+		v2, err := fs2.New(u.Mountpoint, hier.Dir(u, self.V2, p), false)
 		if err != nil {
 			return nil, err
 		}
@@ -72,22 +72,22 @@ func newFor(mode CgroupMode, layout *hier.Layout, self map[string]string, cgroup
 }
 
 // v1Paths gives every mounted v1 subsystem its dir for the cleaned path.
-func v1Paths(layout *hier.Layout, self map[string]string, p string) map[string]string {
+func v1Paths(layout *hier.Layout, self hier.Own, p string) map[string]string {
 	paths := make(map[string]string)
 	for subsys, m := range layout.V1 {
 		if p != "" && !path.IsAbs(p) {
-			if _, ok := self[subsys]; !ok {
+			if _, ok := self.V1[subsys]; !ok {
 				continue // rt is not in this hierarchy: nothing to be relative to
 			}
 		}
-		paths[subsys] = hier.Dir(m, self[subsys], p)
+		paths[subsys] = hier.Dir(m, self.V1[subsys], p)
 	}
 	return paths
 }
 
 // Load rebuilds a Manager from the Paths() a previous command saved in
-// state.json: v2 has only the "" key, v1 only controller keys, hybrid both.
-func Load(paths map[string]string) (Manager, error) {
+// state.json: a v2 host has only V2, a v1 host only V1, a hybrid one both.
+func Load(paths Paths) (Manager, error) {
 	m, err := load(paths)
 	if err != nil {
 		return nil, err
@@ -95,30 +95,40 @@ func Load(paths map[string]string) (Manager, error) {
 	return zeroIsUnset{m}, nil
 }
 
-func load(paths map[string]string) (Manager, error) {
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("cgroup: no cgroup paths saved")
-	}
-	v2dir, hasV2 := paths[""]
-	v1 := make(map[string]string)
-	for k, v := range paths {
-		if k != "" {
-			v1[k] = v
-		}
-	}
+func load(p Paths) (Manager, error) {
 	switch {
-	case hasV2 && len(v1) == 0:
-		return fs2.New(rootOf(v2dir), v2dir, true)
-	case hasV2:
-		v2, err := fs2.New(rootOf(v2dir), v2dir, false)
+	case p.IsZero():
+		return nil, fmt.Errorf("cgroup: no cgroup paths saved")
+	case len(p.V1) == 0:
+		return newV2(rootOf(p.V2), p.V2, true)
+	case p.V2 != "":
+		v2, err := fs2.New(rootOf(p.V2), p.V2, false)
 		if err != nil {
 			return nil, err
 		}
-		return &hybrid{v1: fs.New(v1), v2: v2}, nil
+		return &hybrid{v1: fs.New(p.V1), v2: v2}, nil
 	default:
-		return fs.New(v1), nil
+		return v1Manager{fs.New(p.V1)}, nil
 	}
 }
+
+func newV2(root, dir string, enableAll bool) (Manager, error) {
+	m, err := fs2.New(root, dir, enableAll)
+	if err != nil {
+		return nil, err
+	}
+	return v2Manager{m}, nil
+}
+
+// v1Manager and v2Manager are the drivers of a v1 and a v2 host; Paths is
+// this package's type, which the drivers do not know.
+type v1Manager struct{ *fs.Manager }
+
+func (m v1Manager) Paths() Paths { return Paths{V1: m.Manager.Paths()} }
+
+type v2Manager struct{ *fs2.Manager }
+
+func (m v2Manager) Paths() Paths { return Paths{V2: m.Dir} }
 
 // rootOf finds the cgroup2 mount that holds dir, falling back to the
 // standard places.
@@ -133,7 +143,7 @@ func rootOf(dir string) string {
 }
 
 var (
-	_ Manager = (*fs.Manager)(nil)
-	_ Manager = (*fs2.Manager)(nil)
+	_ Manager = v1Manager{}
+	_ Manager = v2Manager{}
 	_ Manager = (*hybrid)(nil)
 )

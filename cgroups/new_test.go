@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ const fakeSelf = `9:name=systemd:/user.slice
 0::/user.slice
 `
 
-func fakeHost(t *testing.T) (*hier.Layout, map[string]string) {
+func fakeHost(t *testing.T) (*hier.Layout, hier.Own) {
 	l, err := hier.ParseMountinfo(strings.NewReader(fakeMountinfo))
 	if err != nil {
 		t.Fatal(err)
@@ -37,23 +38,22 @@ func TestNewForPaths(t *testing.T) {
 	for _, tc := range []struct {
 		mode       CgroupMode
 		path, id   string
-		want       map[string]string
+		want       Paths
 		wantErrSub string
 	}{
-		{mode: Legacy, path: "", id: "c1", want: map[string]string{
+		{mode: Legacy, path: "", id: "c1", want: Paths{V1: map[string]string{
 			"cpu": "/sys/fs/cgroup/cpu,cpuacct/c1", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct/c1",
 			"memory": "/sys/fs/cgroup/memory/c1", "name=systemd": "/sys/fs/cgroup/systemd/c1",
-		}},
-		{mode: Hybrid, path: "pod/c2", want: map[string]string{
+		}}},
+		{mode: Hybrid, path: "pod/c2", want: Paths{V1: map[string]string{
 			"cpu": "/sys/fs/cgroup/cpu,cpuacct/pod/c2", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct/pod/c2",
 			"memory": "/sys/fs/cgroup/memory/process_api/abc/pod/c2", "name=systemd": "/sys/fs/cgroup/systemd/user.slice/pod/c2",
-			"": "/sys/fs/cgroup/unified/user.slice/pod/c2",
-		}},
+		}, V2: "/sys/fs/cgroup/unified/user.slice/pod/c2"}},
 		{mode: Legacy, path: "../../etc", wantErrSub: "leaves rt's own cgroup"},
-		{mode: Legacy, path: "/a/../../b", want: map[string]string{
+		{mode: Legacy, path: "/a/../../b", want: Paths{V1: map[string]string{
 			"cpu": "/sys/fs/cgroup/cpu,cpuacct/b", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct/b",
 			"memory": "/sys/fs/cgroup/memory/b", "name=systemd": "/sys/fs/cgroup/systemd/b",
-		}},
+		}}},
 		{mode: Legacy, wantErrSub: "neither"},
 	} {
 		m, err := newFor(tc.mode, l, self, tc.path, tc.id)
@@ -67,13 +67,8 @@ func TestNewForPaths(t *testing.T) {
 			t.Fatalf("%q: %v", tc.path, err)
 		}
 		got := m.Paths()
-		if len(got) != len(tc.want) {
-			t.Errorf("%q: Paths() = %v, want %v", tc.path, got, tc.want)
-		}
-		for k, v := range tc.want {
-			if got[k] != v {
-				t.Errorf("%q: Paths()[%q] = %q, want %q", tc.path, k, got[k], v)
-			}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: Paths() = %+v, want %+v", tc.path, got, tc.want)
 		}
 		// Load must give back the same layout.
 		loaded, err := load(got)
@@ -91,12 +86,12 @@ func TestNewForUnified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := newFor(Unified, l, map[string]string{"": "/system.slice/rt.service"}, "ctr", "x")
+	m, err := newFor(Unified, l, hier.Own{V2: "/system.slice/rt.service"}, "ctr", "x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Paths()[""]; got != "/sys/fs/cgroup/system.slice/rt.service/ctr" {
-		t.Errorf("v2 dir = %s", got)
+	if got := m.Paths(); got.V2 != "/sys/fs/cgroup/system.slice/rt.service/ctr" || got.V1 != nil {
+		t.Errorf("v2 paths = %+v", got)
 	}
 }
 

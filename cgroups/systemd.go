@@ -41,18 +41,30 @@ func NewSystemd(c SystemdConfig) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return zeroIsUnset{systemd.New(u, files, dropZeros(c.Resources), extra, Mode() == Unified)}, nil
+	return zeroIsUnset{unitManager{systemd.New(u, files, dropZeros(c.Resources), extra, Mode() == Unified), files}}, nil
 }
 
 // LoadSystemd rebuilds the manager of a unit started by NewSystemd from
 // the unit name and the Paths() that state.json kept.
-func LoadSystemd(unit string, paths map[string]string) (Manager, error) {
+func LoadSystemd(unit string, paths Paths) (Manager, error) {
 	files, err := load(paths)
 	if err != nil {
 		return nil, err
 	}
-	return zeroIsUnset{systemd.Load(unit, files, Mode() == Unified)}, nil
+	return zeroIsUnset{unitManager{systemd.Load(unit, files, Mode() == Unified), files}}, nil
 }
+
+// unitManager is a systemd unit's Manager: package systemd does what
+// involves the unit, the file driver of its cgroup the rest (package
+// systemd cannot name this package's Paths).
+type unitManager struct {
+	*systemd.Manager
+	files Manager
+}
+
+func (m unitManager) Paths() Paths            { return m.files.Paths() }
+func (m unitManager) Frozen() (bool, error)   { return m.files.Frozen() }
+func (m unitManager) JoinProcs(pid int) error { return m.files.JoinProcs(pid) }
 
 // UnitName is the systemd unit of a manager from NewSystemd/LoadSystemd,
 // or "" for the fs driver's.
@@ -60,8 +72,8 @@ func UnitName(m Manager) string {
 	if z, ok := m.(zeroIsUnset); ok {
 		m = z.Manager
 	}
-	if s, ok := m.(*systemd.Manager); ok {
-		return s.UnitName()
+	if u, ok := m.(unitManager); ok {
+		return u.UnitName()
 	}
 	return ""
 }
@@ -73,11 +85,11 @@ func systemdFiles(p string) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newFor(Mode(), layout, nil, p, "")
+	m, err := newFor(Mode(), layout, hier.Own{}, p, "")
 	if err != nil {
 		return nil, fmt.Errorf("systemd unit cgroup %s: %w", p, err)
 	}
 	return m, nil
 }
 
-var _ Manager = (*systemd.Manager)(nil)
+var _ Manager = unitManager{}

@@ -23,7 +23,7 @@ func newCgroup(o CreateOpts, spec *specs.Spec) (cgroups.Manager, error) {
 // loadCgroup rebuilds the manager from what the state recorded: a
 // container made with --systemd-cgroup keeps its unit's name, and later
 // commands use systemd for it whatever their own flags say.
-func loadCgroup(unit string, paths map[string]string) (cgroups.Manager, error) {
+func loadCgroup(unit string, paths cgroups.Paths) (cgroups.Manager, error) {
 	if unit != "" {
 		return cgroups.LoadSystemd(unit, paths)
 	}

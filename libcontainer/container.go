@@ -394,7 +394,7 @@ func checkCgroupUsable(cg cgroups.Manager) error {
 	if len(pids) != 0 {
 		return fmt.Errorf("container's cgroup is not empty: %d process(es) found", len(pids))
 	}
-	if (&State{CgroupPaths: cg.Paths()}).paused() {
+	if frozen(cg) {
 		return errors.New("container's cgroup unexpectedly frozen")
 	}
 	return nil

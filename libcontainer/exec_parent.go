@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-runtime/rt/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/lsm"
 )
 
@@ -155,13 +153,11 @@ func setupFailure(err error) error {
 }
 
 // execCgroup returns how the exec'd process joins the container's cgroup,
-// or with --cgroup existing sub-cgroups of it. A sub-cgroup is joined by
-// writing its cgroup.procs only: on v2, enabling controllers above it, as
-// a container's own cgroup gets, would turn its parent (which holds the
-// container's processes) into an invalid domain for it. On v1 (and the
-// unified dir of a hybrid host) "<path>" moves every hierarchy down to
-// <path>, "<ctrl>[,<ctrl>]:<path>" only those, as runc's --cgroup does;
-// the others stay the container's own.
+// or with --cgroup existing sub-cgroups of it (cgroups.Paths.Sub). A
+// sub-cgroup is only joined (JoinProcs): on v2, enabling
+// controllers above it, as a container's own cgroup gets, would turn its
+// parent (which holds the container's processes) into an invalid domain
+// for it.
 func (c *Container) execCgroup(subs []string) (func(pid int) error, error) {
 	paths := c.State.CgroupPaths
 	if len(subs) == 0 {
@@ -171,58 +167,17 @@ func (c *Container) execCgroup(subs []string) (func(pid int) error, error) {
 		}
 		return cg.Apply, nil
 	}
-	dirs := make(map[string]string, len(paths))
-	for k, v := range paths {
-		dirs[k] = v
+	sub, err := paths.Sub(subs)
+	if err != nil {
+		return nil, err
 	}
-	_, v2only := paths[""]
-	v2only = v2only && len(paths) == 1
-	for _, sub := range subs {
-		ctrls, path, hasCtrl := strings.Cut(sub, ":")
-		keys := make([]string, 0, len(paths))
-		switch {
-		case !hasCtrl:
-			path = sub
-			for k := range paths {
-				keys = append(keys, k)
-			}
-		case v2only:
-			if ctrls != "" {
-				return nil, fmt.Errorf("--cgroup %s: controllers are named only on cgroup v1", sub)
-			}
-			keys = append(keys, "")
-		default:
-			for _, k := range strings.Split(ctrls, ",") {
-				if _, ok := paths[k]; !ok {
-					return nil, fmt.Errorf("--cgroup %s: the container has no %q cgroup", sub, k)
-				}
-				keys = append(keys, k)
-			}
-		}
-		clean := filepath.Clean("/" + path)
-		if clean == "/" {
-			return nil, fmt.Errorf("--cgroup: %q is not a sub-cgroup", sub)
-		}
-		for _, k := range keys {
-			p := filepath.Join(paths[k], clean)
-			if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
-				return nil, fmt.Errorf("--cgroup: sub-cgroup %q does not exist (%s)", path, p)
-			}
-			dirs[k] = p
-		}
+	cg, err := cgroups.Load(sub)
+	if err != nil {
+		return nil, err
 	}
-	var order []string
-	for _, d := range dirs {
-		if !slices.Contains(order, d) {
-			order = append(order, d)
-		}
-	}
-	sort.Strings(order)
 	return func(pid int) error {
-		for _, d := range order {
-			if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
-				return fmt.Errorf("--cgroup: join %s: %w", d, err)
-			}
+		if err := cg.JoinProcs(pid); err != nil {
+			return fmt.Errorf("--cgroup: join: %w", err)
 		}
 		return nil
 	}, nil

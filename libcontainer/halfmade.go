@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/cgroups"
 )
 
 // A create killed midway (SIGKILL of rt, as a shim's timeout does) leaves
@@ -21,9 +23,9 @@ import (
 const createRecordName = "create.json"
 
 type createRecord struct {
-	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
-	SystemdUnit string            `json:"systemdUnit,omitempty"`
-	Procs       []procRef         `json:"procs,omitempty"`
+	CgroupPaths cgroups.Paths `json:"cgroupPaths,omitzero"`
+	SystemdUnit string        `json:"systemdUnit,omitempty"`
+	Procs       []procRef     `json:"procs,omitempty"`
 }
 
 // procRef names one process by pid and start time (field 22 of stat), so
@@ -77,7 +79,7 @@ func cleanHalfMade(dir string, log *slog.Logger) error {
 	for _, p := range r.Procs {
 		killRef(p)
 	}
-	if len(r.CgroupPaths) > 0 {
+	if !r.CgroupPaths.IsZero() {
 		if cg, err := loadCgroup(r.SystemdUnit, r.CgroupPaths); err == nil {
 			destroyCgroup(cg, log)
 		}

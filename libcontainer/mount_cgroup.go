@@ -58,8 +58,8 @@ func mountCgroup(root *os.File, cfg *initConfig, m *specs.Mount, opts *mountOpti
 			}
 			return nil
 		}
-		p, ok := cfg.CgroupPaths[""]
-		if !ok {
+		p := cfg.CgroupPaths.V2
+		if p == "" {
 			p = v2
 		}
 		return bindMount(root, p, target, m.Destination, &mountOptions{flags: flags | unix.MS_BIND})
@@ -78,7 +78,7 @@ func mountCgroup(root *os.File, cfg *initConfig, m *specs.Mount, opts *mountOpti
 	}
 	for _, mp := range hier {
 		src := ""
-		for _, p := range cfg.CgroupPaths {
+		for _, p := range cfg.CgroupPaths.Dirs() {
 			if p == mp || strings.HasPrefix(p, mp+"/") {
 				src = p
 				break

@@ -14,6 +14,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/cgroups"
 )
 
 const (
@@ -32,12 +34,12 @@ type State struct {
 	specs.State
 	// InitStart is field 22 of /proc/<pid>/stat when the init started:
 	// a pid with another start time is another process.
-	InitStart   uint64            `json:"initStartTime"`
-	Rootfs      string            `json:"rootfs"`
-	Created     time.Time         `json:"created"`
-	Owner       string            `json:"owner"`
-	NoPivot     bool              `json:"noPivot,omitempty"`
-	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	InitStart   uint64        `json:"initStartTime"`
+	Rootfs      string        `json:"rootfs"`
+	Created     time.Time     `json:"created"`
+	Owner       string        `json:"owner"`
+	NoPivot     bool          `json:"noPivot,omitempty"`
+	CgroupPaths cgroups.Paths `json:"cgroupPaths,omitzero"`
 	// SystemdUnit is the container's unit under --systemd-cgroup.
 	SystemdUnit string      `json:"systemdUnit,omitempty"`
 	Spec        *specs.Spec `json:"spec"`
@@ -151,16 +153,16 @@ func (s *State) Refresh(root string) {
 	}
 }
 
+// paused says whether the container's cgroup is frozen or freezing; a
+// cgroup that cannot be read is not.
 func (s *State) paused() bool {
-	if p, ok := s.CgroupPaths["freezer"]; ok {
-		b, err := os.ReadFile(filepath.Join(p, "freezer.state"))
-		return err == nil && strings.TrimSpace(string(b)) != "THAWED"
-	}
-	if p, ok := s.CgroupPaths[""]; ok {
-		b, err := os.ReadFile(filepath.Join(p, "cgroup.freeze"))
-		return err == nil && strings.TrimSpace(string(b)) == "1"
-	}
-	return false
+	cg, err := cgroups.Load(s.CgroupPaths)
+	return err == nil && frozen(cg)
+}
+
+func frozen(cg cgroups.Manager) bool {
+	f, err := cg.Frozen()
+	return err == nil && f
 }
 
 func fileExists(p string) bool {

@@ -45,6 +45,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/cgroups"
 )
 
 type syncType string
@@ -81,11 +83,11 @@ type initConfig struct {
 	// Exec is set when the process joins a running container (rt exec);
 	// Process then replaces spec.Process, and RootFd (>= 0 with
 	// --no-pivot) is the container's root to chroot into.
-	Exec         bool              `json:"exec,omitempty"`
-	Process      *specs.Process    `json:"process,omitempty"`
-	RootFd       int               `json:"rootFd,omitempty"`
-	NoNewKeyring bool              `json:"noNewKeyring,omitempty"`
-	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
+	Exec         bool           `json:"exec,omitempty"`
+	Process      *specs.Process `json:"process,omitempty"`
+	RootFd       int            `json:"rootFd,omitempty"`
+	NoNewKeyring bool           `json:"noNewKeyring,omitempty"`
+	CgroupPaths  cgroups.Paths  `json:"cgroupPaths,omitzero"`
 	// SELinux is whether SELinux is enabled, decided by the parent: inside the
 	// container's mount namespace selinuxfs is not visible.
 	SELinux bool `json:"selinux,omitempty"`

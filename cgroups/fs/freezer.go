@@ -68,11 +68,17 @@ func (m *Manager) Thaw() error {
 	}
 }
 
-// FreezerState reads freezer.state ("THAWED", "FREEZING", "FROZEN").
-func (m *Manager) FreezerState() (string, error) {
-	d, err := m.dir("freezer", "freezer state")
-	if err != nil {
-		return "", err
+// Frozen reports whether freezer.state reads other than THAWED: FROZEN,
+// or FREEZING on the way there. Without a freezer hierarchy nothing can
+// have frozen the cgroup: false.
+func (m *Manager) Frozen() (bool, error) {
+	d, ok := m.paths["freezer"]
+	if !ok {
+		return false, nil
 	}
-	return cgfile.Read(d, "freezer.state")
+	state, err := cgfile.Read(d, "freezer.state")
+	if err != nil {
+		return false, err
+	}
+	return state != "THAWED", nil
 }

@@ -94,6 +94,11 @@ func (m *Manager) Apply(pid int) error {
 	if pid <= 0 {
 		return nil
 	}
+	return m.JoinProcs(pid)
+}
+
+// JoinProcs moves pid into every dir (cgroup.procs); the dirs must exist.
+func (m *Manager) JoinProcs(pid int) error {
 	for _, d := range m.dirs() {
 		if err := cgfile.Write(d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return err

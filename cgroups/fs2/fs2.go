@@ -44,9 +44,6 @@ func New(root, dir string, enableAll bool) (*Manager, error) {
 	return &Manager{Root: root, Dir: dir, EnableAll: enableAll}, nil
 }
 
-// Paths maps "" to the dir, the v2 entry of state.json.
-func (m *Manager) Paths() map[string]string { return map[string]string{"": m.Dir} }
-
 // Apply creates the dir, enables controllers above it and moves pid in
 // (a pid <= 0 only creates). An existing dir is joined.
 func (m *Manager) Apply(pid int) error {
@@ -73,6 +70,12 @@ func (m *Manager) Apply(pid int) error {
 	if pid <= 0 {
 		return nil
 	}
+	return m.JoinProcs(pid)
+}
+
+// JoinProcs moves pid into the dir (cgroup.procs), which must exist; it
+// enables no controller.
+func (m *Manager) JoinProcs(pid int) error {
 	return cgfile.Write(m.Dir, "cgroup.procs", strconv.Itoa(pid))
 }
 
@@ -172,6 +175,16 @@ func (m *Manager) Freeze() error { return m.setFrozen(true) }
 
 // Thaw writes cgroup.freeze 0 and waits for "frozen 0".
 func (m *Manager) Thaw() error { return m.setFrozen(false) }
+
+// Frozen reports whether cgroup.freeze asks for the cgroup to be frozen
+// (cgroup.events may still be on the way there).
+func (m *Manager) Frozen() (bool, error) {
+	v, err := cgfile.Read(m.Dir, "cgroup.freeze")
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(v) == "1", nil
+}
 
 func (m *Manager) setFrozen(frozen bool) error {
 	want := "0"

@@ -183,3 +183,36 @@ func TestNewOutsideRoot(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestFrozenJoinProcsFakeTree(t *testing.T) {
+	m := fakeTree(t, map[string]string{"pod/ctr/cgroup.freeze": "0\n", "pod/ctr/cgroup.procs": ""})
+	if f, err := m.Frozen(); f || err != nil {
+		t.Errorf("cgroup.freeze 0: Frozen() = %v, %v", f, err)
+	}
+	if err := os.WriteFile(filepath.Join(m.Dir, "cgroup.freeze"), []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := m.Frozen(); !f || err != nil {
+		t.Errorf("cgroup.freeze 1: Frozen() = %v, %v", f, err)
+	}
+	if err := m.JoinProcs(42); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, m, "pod/ctr/cgroup.procs"); got != "42" {
+		t.Errorf("cgroup.procs = %q after JoinProcs(42)", got)
+	}
+	// JoinProcs creates nothing: a missing dir is an error.
+	gone, err := New(m.Root, filepath.Join(m.Root, "gone"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.JoinProcs(42); err == nil {
+		t.Error("JoinProcs into a missing dir succeeded")
+	}
+	if _, err := os.Stat(gone.Dir); err == nil {
+		t.Error("JoinProcs made the dir")
+	}
+	if _, err := gone.Frozen(); err == nil {
+		t.Error("Frozen of a missing dir: no error")
+	}
+}

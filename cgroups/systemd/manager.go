@@ -27,7 +27,6 @@ type Files interface {
 	Pids() ([]int, error)
 	Stats() (*stats.Stats, error)
 	Destroy() error
-	Paths() map[string]string
 }
 
 // jobTimeout bounds the wait for systemd to finish a start or stop job.
@@ -222,7 +221,6 @@ func (m *Manager) Thaw() error   { return m.files.Thaw() }
 
 func (m *Manager) Pids() ([]int, error)         { return m.files.Pids() }
 func (m *Manager) Stats() (*stats.Stats, error) { return m.files.Stats() }
-func (m *Manager) Paths() map[string]string     { return m.files.Paths() }
 
 // Destroy stops the unit, resets it if it failed (an OOM-killed scope
 // stays loaded as failed otherwise), then removes what is left of its

@@ -78,26 +78,38 @@ func isController(s string) bool {
 	return false
 }
 
-// ParseProcCgroup reads a /proc/<pid>/cgroup file into subsystem -> path.
-// Co-mounted controllers appear under each name and under the joined name;
-// the v2 entry ("0::/x") has the key "".
-func ParseProcCgroup(r io.Reader) (map[string]string, error) {
-	out := make(map[string]string)
+// Own is where a process is in each hierarchy, as /proc/<pid>/cgroup
+// shows it: paths relative to the hierarchies' roots.
+type Own struct {
+	// V1 maps a subsystem to its path. Co-mounted controllers appear
+	// under each name and under the joined name ("cpu,cpuacct").
+	V1 map[string]string
+	// V2 is the path in the cgroup2 hierarchy (the "0::/x" line).
+	V2 string
+}
+
+// ParseProcCgroup reads a /proc/<pid>/cgroup file.
+func ParseProcCgroup(r io.Reader) (Own, error) {
+	out := Own{V1: make(map[string]string)}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		parts := strings.SplitN(sc.Text(), ":", 3)
 		if len(parts) != 3 {
-			return nil, fmt.Errorf("cgroup file: bad line %q", sc.Text())
+			return Own{}, fmt.Errorf("cgroup file: bad line %q", sc.Text())
 		}
-		out[parts[1]] = parts[2]
+		if parts[1] == "" {
+			out.V2 = parts[2]
+			continue
+		}
+		out.V1[parts[1]] = parts[2]
 		if strings.Contains(parts[1], ",") {
 			for _, s := range strings.Split(parts[1], ",") {
-				out[s] = parts[2]
+				out.V1[s] = parts[2]
 			}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read cgroup file: %w", err)
+		return Own{}, fmt.Errorf("read cgroup file: %w", err)
 	}
 	return out, nil
 }
@@ -107,7 +119,7 @@ var (
 	hostLayout *Layout
 	hostErr    error
 	selfOnce   sync.Once
-	selfMap    map[string]string
+	selfOwn    Own
 	selfErr    error
 )
 
@@ -126,7 +138,7 @@ func Host() (*Layout, error) {
 }
 
 // Self returns rt's own cgroups, read once.
-func Self() (map[string]string, error) {
+func Self() (Own, error) {
 	selfOnce.Do(func() {
 		f, err := os.Open("/proc/self/cgroup")
 		if err != nil {
@@ -134,9 +146,9 @@ func Self() (map[string]string, error) {
 			return
 		}
 		defer f.Close()
-		selfMap, selfErr = ParseProcCgroup(f)
+		selfOwn, selfErr = ParseProcCgroup(f)
 	})
-	return selfMap, selfErr
+	return selfOwn, selfErr
 }
 
 // CleanPath checks a spec cgroupsPath: it may not climb out of the

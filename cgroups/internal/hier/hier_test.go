@@ -39,10 +39,13 @@ func TestParseProcCgroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range map[string]string{"cpu": "/a", "cpuacct": "/a", "cpu,cpuacct": "/a", "name=systemd": "/b", "": "/c"} {
-		if m[k] != v {
-			t.Errorf("%q = %q, want %q", k, m[k], v)
+	for k, v := range map[string]string{"cpu": "/a", "cpuacct": "/a", "cpu,cpuacct": "/a", "name=systemd": "/b"} {
+		if m.V1[k] != v {
+			t.Errorf("%q = %q, want %q", k, m.V1[k], v)
 		}
+	}
+	if len(m.V1) != 4 || m.V2 != "/c" {
+		t.Errorf("V1 %v, V2 %q; want 4 v1 entries and /c", m.V1, m.V2)
 	}
 }
 

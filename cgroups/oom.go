@@ -1,4 +1,4 @@
-package main
+package cgroups
 
 import (
 	"encoding/binary"
@@ -13,14 +13,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// errCgroupGone: the watched memory cgroup was removed.
-var errCgroupGone = errors.New("memory cgroup removed")
+// ErrCgroupGone is what OOMWatcher.Wait returns once the watched memory
+// cgroup was removed: no more events will come.
+var ErrCgroupGone = errors.New("memory cgroup removed")
 
-// oomWatch is an oomSource over one pollable fd: on v1 an eventfd the
-// kernel signals on each OOM through cgroup.event_control; on v2 an
-// inotify watch on memory.events, whose oom_kill counter is compared with
-// the last value read.
-type oomWatch struct {
+// OOMWatcher reports the OOM kills in a container's memory cgroup, over
+// one pollable fd: on v1 an eventfd the kernel signals on each OOM through
+// cgroup.event_control; on v2 an inotify watch on memory.events, whose
+// oom_kill counter is compared with the last value read.
+type OOMWatcher struct {
 	fd  int
 	dir string
 	v2  bool
@@ -28,14 +29,15 @@ type oomWatch struct {
 	killed uint64
 }
 
-// watchOOM starts watching the container's memory cgroup: the v1 memory
+// NotifyOOM starts watching the memory cgroup of paths: the v1 memory
 // hierarchy when there is one (v1 and hybrid hosts), else the v2 dir.
 // It returns nil, nil when no memory controller governs the container.
-func watchOOM(paths map[string]string) (*oomWatch, error) {
-	if d, ok := paths["memory"]; ok {
+// Only kills from now on are reported; Close stops the watch.
+func NotifyOOM(paths Paths) (*OOMWatcher, error) {
+	if d, ok := paths.V1["memory"]; ok {
 		return watchOOMv1(d)
 	}
-	if d, ok := paths[""]; ok {
+	if d := paths.V2; d != "" {
 		if _, err := os.Stat(filepath.Join(d, "memory.events")); err == nil {
 			return watchOOMv2(d)
 		}
@@ -43,7 +45,7 @@ func watchOOM(paths map[string]string) (*oomWatch, error) {
 	return nil, nil
 }
 
-func watchOOMv1(dir string) (*oomWatch, error) {
+func watchOOMv1(dir string) (*OOMWatcher, error) {
 	ctl := filepath.Join(dir, "memory.oom_control")
 	f, err := os.Open(ctl)
 	if err != nil {
@@ -59,10 +61,10 @@ func watchOOMv1(dir string) (*oomWatch, error) {
 		unix.Close(efd)
 		return nil, fmt.Errorf("watch OOM: register %s: %w", ctl, err)
 	}
-	return &oomWatch{fd: efd, dir: dir}, nil
+	return &OOMWatcher{fd: efd, dir: dir}, nil
 }
 
-func watchOOMv2(dir string) (*oomWatch, error) {
+func watchOOMv2(dir string) (*OOMWatcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("watch OOM: inotify: %w", err)
@@ -72,7 +74,7 @@ func watchOOMv2(dir string) (*oomWatch, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("watch OOM: inotify %s: %w", p, err)
 	}
-	w := &oomWatch{fd: fd, dir: dir, v2: true}
+	w := &OOMWatcher{fd: fd, dir: dir, v2: true}
 	// Count only what happens from now on.
 	if w.killed, err = readOOMKill(p); err != nil {
 		unix.Close(fd)
@@ -82,9 +84,13 @@ func watchOOMv2(dir string) (*oomWatch, error) {
 }
 
 // Close releases the fd (on v1 the kernel drops the registration with it).
-func (w *oomWatch) Close() error { return unix.Close(w.fd) }
+func (w *OOMWatcher) Close() error { return unix.Close(w.fd) }
 
-func (w *oomWatch) wait(timeout time.Duration) (int, error) {
+// Wait blocks up to timeout (0: only looks) and returns how many OOM kills
+// happened since the previous call, or ErrCgroupGone once the cgroup was
+// removed. Even after the container stopped, one more call still sees a
+// kill whose notification was in flight.
+func (w *OOMWatcher) Wait(timeout time.Duration) (int, error) {
 	ready, err := pollIn(w.fd, timeout)
 	if err != nil {
 		return 0, err
@@ -104,7 +110,7 @@ func (w *oomWatch) wait(timeout time.Duration) (int, error) {
 	}
 	// Removing the cgroup signals the eventfd as well.
 	if _, err := os.Stat(filepath.Join(w.dir, "memory.oom_control")); err != nil {
-		return 0, errCgroupGone
+		return 0, ErrCgroupGone
 	}
 	// The counter sums the notifications since the last read.
 	return int(binary.NativeEndian.Uint64(buf[:])), nil
@@ -113,7 +119,7 @@ func (w *oomWatch) wait(timeout time.Duration) (int, error) {
 // checkV2 drains the inotify events and compares oom_kill. The counter is
 // read even without an event, so a final call after the container stopped
 // still sees a kill whose notification is in flight.
-func (w *oomWatch) checkV2(ready bool) (int, error) {
+func (w *OOMWatcher) checkV2(ready bool) (int, error) {
 	if ready {
 		buf := make([]byte, 4096)
 		for {
@@ -122,14 +128,14 @@ func (w *oomWatch) checkV2(ready bool) (int, error) {
 				break
 			}
 			if hasInotifyIgnored(buf[:n]) {
-				return 0, errCgroupGone
+				return 0, ErrCgroupGone
 			}
 		}
 	}
 	n, err := readOOMKill(filepath.Join(w.dir, "memory.events"))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return 0, errCgroupGone
+			return 0, ErrCgroupGone
 		}
 		return 0, fmt.Errorf("watch OOM: %w", err)
 	}
