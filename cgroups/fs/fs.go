@@ -13,7 +13,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/rt-runtime/rt/cgroups/devices"
 	"github.com/rt-runtime/rt/cgroups/internal/cgfile"
 	"github.com/rt-runtime/rt/cgroups/stats"
 )
@@ -107,93 +106,25 @@ func (m *Manager) JoinProcs(pid int) error {
 	return nil
 }
 
-// Set writes r to the controllers, in the order runc uses (cpuset before
-// memory so memory migration has its nodes; devices early so the rest runs
-// under the container's device policy). Fields left nil are not touched.
+// Set writes r to the controllers (the table in controllers.go, in its
+// order). Fields left nil are not touched; a field whose controller is not
+// mounted is an error naming both.
 func (m *Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
 	if len(r.Unified) > 0 {
 		return errors.New("invalid configuration: cannot use unified on cgroup v1") // runc's words
-
 	}
-	if c := r.CPU; c != nil && (c.Cpus != "" || c.Mems != "") {
-		d, err := m.dir("cpuset", "linux.resources.cpu.cpus/mems")
+	for _, c := range controllers {
+		if c.set == nil || !c.wants(r) {
+			continue
+		}
+		d, err := m.dir(c.name, c.field)
 		if err != nil {
 			return err
 		}
-		if err := setCpuset(d, c.Cpus, c.Mems); err != nil {
-			return err
-		}
-	}
-	if r.Devices != nil {
-		d, err := m.dir("devices", "linux.resources.devices")
-		if err != nil {
-			return err
-		}
-		if err := devices.ApplyV1(d, r.Devices); err != nil {
-			return err
-		}
-	}
-	if r.Memory != nil && memorySet(r.Memory) {
-		d, err := m.dir("memory", "linux.resources.memory")
-		if err != nil {
-			return err
-		}
-		if err := setMemory(d, r.Memory); err != nil {
-			return err
-		}
-	}
-	if c := r.CPU; c != nil && cpuSet(c) {
-		d, err := m.dir("cpu", "linux.resources.cpu")
-		if err != nil {
-			return err
-		}
-		if err := setCPU(d, c); err != nil {
-			return err
-		}
-	}
-	if r.Pids != nil && r.Pids.Limit != nil {
-		d, err := m.dir("pids", "linux.resources.pids")
-		if err != nil {
-			return err
-		}
-		if err := cgfile.Write(d, "pids.max", pidsMax(*r.Pids.Limit)); err != nil {
-			return err
-		}
-	}
-	if b := r.BlockIO; b != nil && blkioSet(b) {
-		d, err := m.dir("blkio", "linux.resources.blockIO")
-		if err != nil {
-			return err
-		}
-		if err := setBlkio(d, b); err != nil {
-			return err
-		}
-	}
-	if len(r.HugepageLimits) > 0 {
-		d, err := m.dir("hugetlb", "linux.resources.hugepageLimits")
-		if err != nil {
-			return err
-		}
-		for _, h := range r.HugepageLimits {
-			if err := setHugetlb(d, h); err != nil {
-				return err
-			}
-		}
-	}
-	if n := r.Network; n != nil {
-		if err := m.setNetwork(n); err != nil {
-			return err
-		}
-	}
-	if len(r.Rdma) > 0 {
-		d, err := m.dir("rdma", "linux.resources.rdma")
-		if err != nil {
-			return err
-		}
-		if err := SetRdma(d, r.Rdma); err != nil {
+		if err := c.set(d, r); err != nil {
 			return err
 		}
 	}
@@ -210,30 +141,6 @@ func pidsMax(limit int64) string {
 		return "1"
 	}
 	return strconv.FormatInt(limit, 10)
-}
-
-func (m *Manager) setNetwork(n *specs.LinuxNetwork) error {
-	if n.ClassID != nil {
-		d, err := m.dir("net_cls", "linux.resources.network.classID")
-		if err != nil {
-			return err
-		}
-		if err := cgfile.Write(d, "net_cls.classid", strconv.FormatUint(uint64(*n.ClassID), 10)); err != nil {
-			return err
-		}
-	}
-	if len(n.Priorities) > 0 {
-		d, err := m.dir("net_prio", "linux.resources.network.priorities")
-		if err != nil {
-			return err
-		}
-		for _, p := range n.Priorities {
-			if err := cgfile.Write(d, "net_prio.ifpriomap", fmt.Sprintf("%s %d", p.Name, p.Priority)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // SetRdma writes rdma.max, one line per device; v1 and v2 share the format.
@@ -306,33 +213,12 @@ func (m *Manager) Destroy() error {
 // Stats reads the counters of every mounted controller that has them.
 func (m *Manager) Stats() (*stats.Stats, error) {
 	s := &stats.Stats{Hugetlb: map[string]stats.Hugetlb{}}
-	if d, ok := m.paths["cpuacct"]; ok {
-		if err := cpuacctStats(d, &s.CPU); err != nil {
-			return nil, err
+	for _, c := range controllers {
+		d, ok := m.paths[c.name]
+		if !ok || c.stats == nil {
+			continue
 		}
-	}
-	if d, ok := m.paths["cpu"]; ok {
-		if err := throttlingStats(d, &s.CPU.Throttling); err != nil {
-			return nil, err
-		}
-	}
-	if d, ok := m.paths["memory"]; ok {
-		if err := memoryStats(d, &s.Memory); err != nil {
-			return nil, err
-		}
-	}
-	if d, ok := m.paths["pids"]; ok {
-		if err := pidsStats(d, &s.Pids); err != nil {
-			return nil, err
-		}
-	}
-	if d, ok := m.paths["blkio"]; ok {
-		if err := blkioStats(d, &s.Blkio); err != nil {
-			return nil, err
-		}
-	}
-	if d, ok := m.paths["hugetlb"]; ok {
-		if err := hugetlbStats(d, s.Hugetlb); err != nil {
+		if err := c.stats(d, s); err != nil {
 			return nil, err
 		}
 	}
