@@ -53,15 +53,11 @@ deleted (a stopped container's cgroup still reports, as with runc).`,
 		if ct.State.Status == specs.StateStopped {
 			return fmt.Errorf("container with id %s is not running", id)
 		}
-		cg, err := ct.Cgroup()
-		if err != nil {
-			return err
-		}
 		enc := json.NewEncoder(os.Stdout)
 		if c.Bool("stats") {
-			s, err := cg.Stats()
+			s, err := ct.Stats()
 			if err != nil {
-				return fmt.Errorf("events: stats of %s: %w", id, err)
+				return fmt.Errorf("events: %w", err)
 			}
 			return writeEvent(enc, event{Type: "stats", ID: id, Data: s})
 		}
@@ -80,7 +76,7 @@ deleted (a stopped container's cgroup still reports, as with runc).`,
 			_, err := libcontainer.Load(root, id, logger)
 			return err == nil
 		}
-		return streamEvents(enc, id, interval, alive, cg.Stats, oom)
+		return streamEvents(enc, id, interval, alive, ct.Stats, oom)
 	},
 }
 

@@ -32,9 +32,13 @@ array of their host pids.`,
 		if format != "table" && format != "json" {
 			return fmt.Errorf("ps: --format: unknown format %q (table or json)", format)
 		}
-		pids, err := containerPids(c.String("root"), c.Args().First())
+		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
 		if err != nil {
 			return err
+		}
+		pids, err := ct.Processes()
+		if err != nil {
+			return fmt.Errorf("ps: %w", err)
 		}
 		if format == "json" {
 			return printPidsJSON(pids)
@@ -62,25 +66,6 @@ array of their host pids.`,
 		os.Stdout.Write(table)
 		return nil
 	},
-}
-
-// containerPids lists the host pids in a live container's cgroup.
-func containerPids(root, id string) ([]int, error) {
-	ct, err := libcontainer.Load(root, id, logger)
-	if err != nil {
-		return nil, err
-	}
-	// A stopped container lists what is left in its cgroup, as runc's
-	// does: nothing, unless it had no pid namespace of its own.
-	cg, err := ct.Cgroup()
-	if err != nil {
-		return nil, err
-	}
-	pids, err := cg.Pids()
-	if err != nil {
-		return nil, fmt.Errorf("ps: processes of %q: %w", id, err)
-	}
-	return pids, nil
 }
 
 // printPidsJSON prints the pids as a JSON array; no pids (a stopped

@@ -65,7 +65,7 @@ memory, cpu-quota or pids limit.`,
 		if err != nil {
 			return err
 		}
-		return updateContainer(ct, u)
+		return ct.Update(u)
 	},
 }
 
@@ -230,68 +230,4 @@ func parseMemSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
 	return int64(v), nil
-}
-
-// updateContainer merges u into the container's resources, writes the
-// change to its cgroup and saves the merged resources in the state.
-func updateContainer(ct *libcontainer.Container, u *specs.LinuxResources) error {
-	unlock, err := ct.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if ct.State.Status == specs.StateStopped {
-		return fmt.Errorf("cannot update container %q: it is stopped", ct.State.ID)
-	}
-	spec := ct.State.Spec
-	if spec == nil {
-		return fmt.Errorf("cannot update container %q: its state holds no spec", ct.State.ID)
-	}
-	if spec.Linux == nil {
-		spec.Linux = &specs.Linux{}
-	}
-	for _, f := range ignoredUpdateFields(u) {
-		logger.Warn("update: this resource is not changed by update (as in runc)", "field", f)
-	}
-	merged, delta, err := mergeResources(spec.Linux.Resources, u)
-	if err != nil {
-		return fmt.Errorf("update %s: %w", ct.State.ID, err)
-	}
-	cg, err := ct.Cgroup()
-	if err != nil {
-		return err
-	}
-	if err := cg.Set(delta); err != nil {
-		return fmt.Errorf("update %s: %w", ct.State.ID, err)
-	}
-	spec.Linux.Resources = merged
-	if err := ct.SaveState(); err != nil {
-		return fmt.Errorf("update %s: cgroup changed but %w", ct.State.ID, err)
-	}
-	return nil
-}
-
-// ignoredUpdateFields names what u holds that update leaves alone, as
-// runc does: containerd's CRI sends the whole linux.resources (devices
-// included) on every update.
-func ignoredUpdateFields(u *specs.LinuxResources) []string {
-	var out []string
-	if len(u.Devices) > 0 {
-		out = append(out, "devices")
-	}
-	if u.Network != nil {
-		out = append(out, "network")
-	}
-	if len(u.Rdma) > 0 {
-		out = append(out, "rdma")
-	}
-	if b := u.BlockIO; b != nil && (b.LeafWeight != nil || len(b.WeightDevice) > 0 ||
-		len(b.ThrottleReadBpsDevice) > 0 || len(b.ThrottleWriteBpsDevice) > 0 ||
-		len(b.ThrottleReadIOPSDevice) > 0 || len(b.ThrottleWriteIOPSDevice) > 0) {
-		out = append(out, "blockIO (all but weight)")
-	}
-	if m := u.Memory; m != nil && (m.DisableOOMKiller != nil || m.UseHierarchy != nil) {
-		out = append(out, "memory.disableOOMKiller/useHierarchy")
-	}
-	return out
 }

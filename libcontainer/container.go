@@ -45,7 +45,10 @@ type CreateOpts struct {
 	// SystemdCgroup puts the container in a transient systemd unit
 	// (--systemd-cgroup) instead of a cgroup rt makes itself.
 	SystemdCgroup bool
-	Log           *slog.Logger
+	// Stdio is the init's stdin, stdout and stderr when no terminal is
+	// asked for; a nil entry is the caller's own (os.Stdin ...).
+	Stdio [3]*os.File
+	Log   *slog.Logger
 }
 
 // Container is a loaded container: its state and where it lives.
@@ -140,7 +143,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	if err != nil {
 		if os.IsExist(err) {
-			return nil, fmt.Errorf("container %q already exists", o.ID)
+			return nil, &IDError{ID: o.ID, Err: ErrExist}
 		}
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
@@ -213,8 +216,14 @@ func Create(o CreateOpts) (c *Container, err error) {
 		HostMounts:  !hasOwnNamespace(spec, specs.MountNamespace),
 		PreserveFds: o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
 	}
+	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
+	for i, f := range o.Stdio {
+		if f != nil {
+			stdio[i] = f
+		}
+	}
 	p, err := startChild(startOpts{
-		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		stdio:       stdio,
 		preserveFds: o.PreserveFds,
 		fifo:        fifo,
 		result:      result,

@@ -42,13 +42,9 @@ type ExecProcess struct {
 // init. It returns once the process is about to execve.
 func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	st := c.State
-	switch st.Status {
-	case specs.StateStopped:
-		return nil, fmt.Errorf("cannot exec in a stopped container %q", st.ID)
-	case StatusPaused:
-		if !o.IgnorePaused {
-			return nil, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
-		}
+	st.Refresh(c.Root) // the status now, not when c was loaded
+	if err := c.allowed("exec", o.IgnorePaused); err != nil {
+		return nil, err
 	}
 	if err := checkPreserveFds(o.PreserveFds); err != nil {
 		return nil, err

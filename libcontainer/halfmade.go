@@ -118,7 +118,7 @@ func hasState(dir string) bool {
 // no state.json and no live lock holder (its create was killed) is cleaned
 // and the id is free again; anything else is a container that exists.
 func reclaimHalfMade(dir, id string, log *slog.Logger) error {
-	exists := fmt.Errorf("container %q already exists", id)
+	exists := &IDError{ID: id, Err: ErrExist}
 	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return exists

@@ -50,8 +50,8 @@ func (c *Container) Start() error {
 		return err
 	}
 	defer unlock()
-	if c.State.Status != specs.StateCreated {
-		return fmt.Errorf("cannot start a container that is %s", c.State.Status)
+	if err := c.allowed("start", false); err != nil {
+		return err
 	}
 	dir := stateDir(c.Root, c.State.ID)
 	// Open the result fifo first: the init holds its only writer, closed
@@ -108,10 +108,6 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// ErrNotRunning is runc's error for a signal to a container whose init is
-// gone; containerd's shim matches its text ("container not running").
-var ErrNotRunning = errors.New("container not running")
-
 // Signal sends sig to the init. SIGKILL to a container without a pid
 // namespace of its own goes to every process of its cgroup, also after its
 // init is gone: killing the init does not end the others there, as it does
@@ -124,8 +120,9 @@ func (c *Container) Signal(sig unix.Signal) error {
 		}
 		return nil
 	}
-	if c.State.Status == specs.StateStopped {
-		return ErrNotRunning
+	c.State.Refresh(c.Root) // the status now, not when c was loaded
+	if err := c.allowed("signal", false); err != nil {
+		return err
 	}
 	if err := unix.Kill(c.State.Pid, sig); err != nil {
 		return fmt.Errorf("unable to signal init: %w", err)
@@ -176,10 +173,10 @@ func (c *Container) Delete(force bool) error {
 	}
 	defer unlock()
 	// A created container's init only waits: runc deletes it unasked.
+	if err := c.allowed("delete", force); err != nil {
+		return err
+	}
 	if c.State.Status != specs.StateStopped {
-		if !force && c.State.Status != specs.StateCreated {
-			return fmt.Errorf("cannot delete container %q that is not stopped: %s", c.State.ID, c.State.Status)
-		}
 		if err := c.kill(); err != nil {
 			return err
 		}
@@ -244,8 +241,8 @@ func (c *Container) destroy() error {
 // changed its resources). The caller holds the lock.
 func (c *Container) SaveState() error { return c.State.save(c.Root) }
 
-// Cgroup returns the manager of the container's cgroup.
-func (c *Container) Cgroup() (cgroups.Manager, error) {
+// cgroup returns the manager of the container's cgroup.
+func (c *Container) cgroup() (cgroups.Manager, error) {
 	m, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %q: %w", c.State.ID, err)

@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,9 +56,6 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// ErrNotExist is returned for an id with no state.
-var ErrNotExist = errors.New("container does not exist")
-
 func stateDir(root, id string) string { return filepath.Join(root, id) }
 
 // LoadState reads a container's state.
@@ -70,7 +66,7 @@ func LoadState(root, id string) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(stateDir(root, id), stateFile))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("container %q does not exist: %w", id, ErrNotExist)
+			return nil, &IDError{ID: id, Err: ErrNotExist}
 		}
 		return nil, fmt.Errorf("read state of %q: %w", id, err)
 	}
@@ -139,15 +135,17 @@ func (s *State) initAlive() bool {
 }
 
 // Refresh computes the current status from the processes and files, not
-// from what was last written.
+// from what was last written. A frozen cgroup reads as paused whether the
+// init has been started or not, as in runc (which pauses a created
+// container; resume makes it created again).
 func (s *State) Refresh(root string) {
 	switch {
 	case !s.initAlive():
 		s.Status = specs.StateStopped
-	case fileExists(filepath.Join(stateDir(root, s.ID), fifoName)):
-		s.Status = specs.StateCreated
 	case s.paused():
 		s.Status = StatusPaused
+	case fileExists(filepath.Join(stateDir(root, s.ID), fifoName)):
+		s.Status = specs.StateCreated
 	default:
 		s.Status = specs.StateRunning
 	}

@@ -46,36 +46,48 @@ freezer_state() {
 	assert_nothing_left pz
 }
 
-@test "pause and resume refuse the wrong states with one clear line" {
-	requires_rt
+@test "pause and resume follow runc's state rules, in runc's words" {
 	make_bundle
 	set_args sh -c "$COUNTER"
 	create_container pz-state
-	run --separate-stderr rt pause pz-state
-	assert_one_error_line
-	[[ "$stderr" == *"not running"* ]]
 	run --separate-stderr rt resume pz-state
 	assert_one_error_line
-	[[ "$stderr" == *"not paused"* ]]
+	[[ "$stderr" == *"container not paused"* ]]
+	# As runc: a created container can be paused; it reads as paused, start
+	# and delete refuse it, resume makes it created again.
+	rt pause pz-state
+	[ "$(container_status pz-state)" == paused ]
+	run --separate-stderr rt start pz-state
+	assert_one_error_line
+	[[ "$stderr" == *"cannot start a container in the paused state"* ]]
+	run --separate-stderr rt delete pz-state
+	assert_one_error_line
+	[[ "$stderr" == *"cannot delete container pz-state that is not stopped: paused"* ]]
+	rt resume pz-state
+	[ "$(container_status pz-state)" == created ]
 
 	rt start pz-state
 	wait_for_status pz-state running
 	run --separate-stderr rt resume pz-state
 	assert_one_error_line
-	[[ "$stderr" == *"not paused"* ]]
+	[[ "$stderr" == *"container not paused"* ]]
 	rt pause pz-state
 	run --separate-stderr rt pause pz-state
 	assert_one_error_line
-	[[ "$stderr" == *"already paused"* ]]
+	[[ "$stderr" == *"container not running"* ]]
 	rt resume pz-state
 
 	touch "$BUNDLE/rootfs/tmp/stop"
 	wait_for_status pz-state stopped
 	run --separate-stderr rt pause pz-state
 	assert_one_error_line
-	[[ "$stderr" == *"not running"* ]]
+	[[ "$stderr" == *"container not running"* ]]
+	run --separate-stderr rt resume pz-state
+	assert_one_error_line
+	[[ "$stderr" == *"container not paused"* ]]
 	run --separate-stderr rt pause nonexistent
 	assert_one_error_line
+	[[ "$stderr" == *"does not exist"* ]]
 	rt delete pz-state
 }
 

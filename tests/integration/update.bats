@@ -127,7 +127,7 @@ pids_max() { cg_read pids pids.max pids.max; }
 	wait_for_status up-stopped stopped
 	run --separate-stderr rt update --memory 64m up-stopped
 	assert_one_error_line
-	[[ "$stderr" == *stopped* ]]
+	[[ "$stderr" == *"container not running"* ]]
 	rt delete up-stopped
 
 	make_bundle "$BATS_TEST_TMPDIR/b2"
@@ -146,4 +146,23 @@ pids_max() { cg_read pids pids.max pids.max; }
 	assert_one_error_line
 	[[ "$stderr" == *"does not exist"* ]]
 	rt delete --force up-bad
+}
+
+@test "a failed cgroup write sets back what the update had written; the state keeps the old values" {
+	# runc 1.5.3 means to roll back but writes the new values again: the
+	# memory limit stays at the new value there (docs/ARCHITECTURE.md).
+	requires_rt
+	make_bundle
+	set_args sh -c "$STOPPABLE"
+	update_config '.linux.resources.memory = {limit: 209715200} | .linux.resources.pids = {limit: 40}'
+	run_detached up-undo
+	# memory and pids are written before cpu, whose period (at most 1 s) fails.
+	run --separate-stderr rt update --memory 100M --pids-limit 50 --cpu-period 99999999 --cpu-quota 1000 up-undo
+	assert_one_error_line
+	[[ "$stderr" == *cpu* ]]
+	[ "$(mem_limit)" -eq 209715200 ]
+	[ "$(pids_max)" -eq 40 ]
+	jq -e '.spec.linux.resources | .memory.limit == 209715200 and .pids.limit == 40 and .cpu == null' "$RT_ROOT/up-undo/state.json"
+	rt delete --force up-undo
+	assert_nothing_left up-undo
 }

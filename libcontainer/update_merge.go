@@ -1,4 +1,4 @@
-package main
+package libcontainer
 
 import (
 	"encoding/json"
