@@ -1,4 +1,4 @@
-package main
+package libcontainer
 
 import (
 	"bytes"
@@ -29,14 +29,14 @@ func (f *fakeOOM) Wait(timeout time.Duration) (int, error) {
 	return n, nil
 }
 
-func decodeEvents(t *testing.T, b []byte) []event {
+func decodeEvents(t *testing.T, b []byte) []Event {
 	t.Helper()
-	var out []event
+	var out []Event
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		if line == "" {
 			continue
 		}
-		var e event
+		var e Event
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
@@ -44,6 +44,13 @@ func decodeEvents(t *testing.T, b []byte) []event {
 	}
 	return out
 }
+
+func encodeTo(buf *bytes.Buffer) func(Event) error {
+	enc := json.NewEncoder(buf)
+	return func(e Event) error { return enc.Encode(e) }
+}
+
+func noWarn(error) {}
 
 func TestStreamEventsOOMAndStop(t *testing.T) {
 	var buf bytes.Buffer
@@ -53,7 +60,7 @@ func TestStreamEventsOOMAndStop(t *testing.T) {
 	checks := 0
 	alive := func() bool { checks++; return checks < 2 }
 	stats := func() (*cgroups.Stats, error) { return &cgroups.Stats{}, nil }
-	if err := streamEvents(json.NewEncoder(&buf), "c1", time.Hour, alive, stats, oom); err != nil {
+	if err := streamEvents("c1", time.Hour, alive, stats, oom, encodeTo(&buf), noWarn); err != nil {
 		t.Fatal(err)
 	}
 	ev := decodeEvents(t, buf.Bytes())
@@ -79,28 +86,30 @@ func TestStreamEventsStatsEveryInterval(t *testing.T) {
 		s.Pids.Current = uint64(samples)
 		return s, nil
 	}
-	deadline := time.Now().Add(130 * time.Millisecond)
-	alive := func() bool { return time.Now().Before(deadline) }
-	if err := streamEvents(json.NewEncoder(&buf), "c2", 20*time.Millisecond, alive, stats, nil); err != nil {
+	// The container goes once three samples were taken: the stream sends
+	// those three, in order, and nothing after.
+	alive := func() bool { return samples < 3 }
+	if err := streamEvents("c2", time.Millisecond, alive, stats, nil, encodeTo(&buf), noWarn); err != nil {
 		t.Fatal(err)
 	}
 	ev := decodeEvents(t, buf.Bytes())
-	if len(ev) < 3 || len(ev) > 7 {
-		t.Fatalf("%d stats samples in 130ms at a 20ms interval: %s", len(ev), buf.String())
+	if len(ev) != 3 {
+		t.Fatalf("%d stats samples, want 3: %s", len(ev), buf.String())
 	}
 	for i, e := range ev {
-		data, _ := e.Data.(map[string]any)
-		pids, _ := data["pids"].(map[string]any)
-		if e.Type != "stats" || e.ID != "c2" || pids["current"] != float64(i+1) {
+		if e.Type != "stats" || e.ID != "c2" || e.Data == nil || e.Data.Pids.Current != uint64(i+1) {
 			t.Errorf("event %d: %+v", i, e)
 		}
+	}
+	if !strings.HasPrefix(buf.String(), `{"type":"stats","id":"c2","data":{`) {
+		t.Errorf("stats line is not runc's layout: %s", buf.String())
 	}
 }
 
 func TestStreamEventsStatsErrorAfterStop(t *testing.T) {
 	var buf bytes.Buffer
 	stats := func() (*cgroups.Stats, error) { return nil, errors.New("cgroup gone") }
-	if err := streamEvents(json.NewEncoder(&buf), "c3", time.Millisecond, func() bool { return false }, stats, nil); err != nil {
+	if err := streamEvents("c3", time.Millisecond, func() bool { return false }, stats, nil, encodeTo(&buf), noWarn); err != nil {
 		t.Fatalf("a stopped container ends the stream quietly, got %v", err)
 	}
 	if buf.Len() != 0 {
@@ -114,7 +123,7 @@ func TestStreamEventsCgroupGone(t *testing.T) {
 	deadline := time.Now().Add(50 * time.Millisecond)
 	alive := func() bool { return time.Now().Before(deadline) }
 	stats := func() (*cgroups.Stats, error) { return &cgroups.Stats{}, nil }
-	if err := streamEvents(json.NewEncoder(&buf), "c4", time.Hour, alive, stats, oom); err != nil {
+	if err := streamEvents("c4", time.Hour, alive, stats, oom, encodeTo(&buf), noWarn); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(decodeEvents(t, buf.Bytes())); n != 1 {
