@@ -52,7 +52,7 @@ var (
 	hasAppArmor    = true  // process.apparmorProfile (libcontainer/lsm)
 	hasSELinux     = true  // process.selinuxLabel and linux.mountLabel (libcontainer/lsm)
 	hasIDMapMounts = true  // libcontainer/mount_idmap*.go, where the kernel has MOUNT_ATTR_IDMAP
-	hasNetDevices  = true  // linux.netDevices (libcontainer/netdev.go)
+	hasNetDevices  = true  // linux.netDevices (libcontainer/parent_netdev.go)
 	hasIntelRdt    = false // linux.intelRdt is not implemented
 )
 

@@ -1,7 +1,3 @@
-// Package libcontainer creates, starts, signals and destroys containers:
-// the parent side (this file, process_parent.go) and the init that runs
-// inside the namespaces (init_linux.go, rootfs.go ...). The bundle's
-// specs.Spec is the one config type all the way down.
 package libcontainer
 
 import (
@@ -35,7 +31,7 @@ type CreateOpts struct {
 	NoPivot      bool
 	NoNewKeyring bool
 	PreserveFds  int
-	// NotifySocket is NOTIFY_SOCKET of rt's caller: see notify.go.
+	// NotifySocket is NOTIFY_SOCKET of rt's caller: see parent_notify.go.
 	NotifySocket string
 	// ListenFds is LISTEN_FDS of systemd socket activation: fds 3.. go to
 	// the container and its LISTEN_FDS/LISTEN_PID are set to match.

@@ -11,7 +11,7 @@ import (
 
 // Idmapped mounts (runtime-spec mounts[].uidMappings/gidMappings and the
 // "idmap"/"ridmap" options). This file decides what each mount asks for,
-// with runc 1.5's rules; mount_idmap_parent.go makes the mount.
+// with runc 1.5's rules; parent_mount_idmap.go makes the mount.
 
 // mountIDMap is what an idmapped mount is mapped with: either maps, for
 // which rt makes a user namespace, or the path of the user namespace the

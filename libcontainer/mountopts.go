@@ -127,7 +127,7 @@ func parseMountOptions(opts []string) (*mountOptions, error) {
 		case o == "idmap", o == "ridmap":
 			// The mapping itself: mountIDMapping (mount_idmap.go).
 		case o == "tmpcopyup":
-			// tmpfs only (mount_copyup.go); other types ignore it, as runc.
+			// tmpfs only (init_mount_copyup.go); other types ignore it, as runc.
 			m.copyUp = true
 		case strings.HasPrefix(o, "X-mount."):
 			return nil, fmt.Errorf("mount option %q is not supported", o)

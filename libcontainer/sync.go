@@ -19,7 +19,7 @@ package libcontainer
 //	console        init    pty master attached (SCM_RIGHTS); parent keeps it
 //	mount-source   init    (idmapped bind mounts[mount], or one whose source
 //	                       the mapped root cannot reach) make its source: the
-//	                       parent clones and maps it (mount_idmap_parent.go)
+//	                       parent clones and maps it (parent_mount_idmap.go)
 //	mount-source-done parent  the detached mount attached (SCM_RIGHTS); the
 //	                       init moves it onto the destination
 //	hooks          init    mounts done, before pivot_root: parent runs prestart

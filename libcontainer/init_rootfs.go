@@ -186,6 +186,8 @@ func rootPropagation(s *specs.Spec) uintptr {
 	return unix.MS_SLAVE | unix.MS_REC
 }
 
+// isBindMount reads the spec only: the parent uses it too (validation,
+// parent_mount_idmap.go).
 func isBindMount(m *specs.Mount) bool {
 	if m.Type == "bind" {
 		return true
@@ -286,7 +288,7 @@ func mountEntry(root *os.File, cfg *initConfig, m *specs.Mount) error {
 }
 
 // copyUpMount mounts a tmpfs over target holding a copy of the tree it
-// covers (tmpcopyup, mount_copyup.go). The tmpfs is writable while it is
+// covers (tmpcopyup, init_mount_copyup.go). The tmpfs is writable while it is
 // filled; a read-only one is made so per mount afterwards.
 func copyUpMount(root, target *os.File, m *specs.Mount, flags uintptr, data string, opts *mountOptions) error {
 	// Opened before the tmpfs covers it: this fd keeps reaching the image's tree.
@@ -372,7 +374,7 @@ func parentOpensSource(cfg *initConfig, m *specs.Mount) bool {
 
 // idmappedMount attaches mounts[i], an idmapped bind (or one whose source
 // the parent opens, parentOpensSource): the parent makes the
-// detached, mapped copy of the source (mount_idmap_parent.go) and this
+// detached, mapped copy of the source (parent_mount_idmap.go) and this
 // moves it onto the destination, resolved inside the rootfs; the flags
 // and propagation then apply as for any bind.
 func idmappedMount(root *os.File, cfg *initConfig, i int, m *specs.Mount) error {
