@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer"
 )
@@ -67,22 +65,12 @@ func execAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	detach := c.Bool("detach")
-	if !detach {
-		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err)
-		}
-	}
-	sigs := make(chan os.Signal, 64)
-	if !detach {
-		signal.Notify(sigs)
-	}
-	ep, err := ct.Exec(libcontainer.ExecOpts{
+	code, err := ct.ExecWait(libcontainer.ExecOpts{
 		Process:       proc,
 		ConsoleSocket: c.String("console-socket"),
 		PidfdSocket:   c.String("pidfd-socket"),
 		PidFile:       c.String("pid-file"),
-		Detach:        detach,
+		Detach:        c.Bool("detach"),
 		PreserveFds:   c.Int("preserve-fds"),
 		IgnorePaused:  c.Bool("ignore-paused"),
 		SubCgroups:    c.StringSlice("cgroup"),
@@ -90,20 +78,6 @@ func execAction(c *cli.Context) error {
 	})
 	if err != nil {
 		return err
-	}
-	if detach {
-		return nil
-	}
-	var waitConsole func()
-	if ep.Console >= 0 {
-		if waitConsole, err = libcontainer.ProxyConsole(ep.Console); err != nil {
-			unix.Kill(ep.Pid, unix.SIGKILL)
-			return err
-		}
-	}
-	code := waitForInit(ep.Pid, sigs)
-	if waitConsole != nil {
-		waitConsole()
 	}
 	if code != 0 {
 		return &exitError{code}
