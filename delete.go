@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-runtime/rt/libcontainer"
@@ -19,16 +17,6 @@ var deleteCommand = &cli.Command{
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
-		if err != nil {
-			// runc: delete --force of a missing container is not an error.
-			// A dir without state is a create killed midway: remove
-			// what it made.
-			if c.Bool("force") && errors.Is(err, libcontainer.ErrNotExist) {
-				return libcontainer.DeleteHalfMade(c.String("root"), c.Args().First(), logger)
-			}
-			return err
-		}
-		return ct.Delete(c.Bool("force"))
+		return libcontainer.DeleteByID(c.String("root"), c.Args().First(), c.Bool("force"), logger)
 	},
 }

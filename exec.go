@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -74,6 +73,7 @@ func execAction(c *cli.Context) error {
 		PreserveFds:   c.Int("preserve-fds"),
 		IgnorePaused:  c.Bool("ignore-paused"),
 		SubCgroups:    c.StringSlice("cgroup"),
+		AddCaps:       c.StringSlice("cap"),
 		Log:           logger,
 	})
 	if err != nil {
@@ -97,7 +97,6 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 		if err := json.Unmarshal(b, &p); err != nil {
 			return nil, fmt.Errorf("--process %s: %w", path, err)
 		}
-		inheritContainerProcess(&p, spec.Process)
 	} else {
 		if c.NArg() < 2 {
 			return nil, errors.New("exec: no command given (and no --process)")
@@ -106,24 +105,10 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 		p.Args = c.Args().Slice()[1:]
 		p.Terminal = false
 		p.ConsoleSize = nil
-		p.Capabilities = cloneCaps(p.Capabilities)
 	}
 	if c.String("process") == "" {
 		if err := applyProcessFlags(c, &p); err != nil {
 			return nil, err
-		}
-	}
-	if caps := c.StringSlice("cap"); len(caps) > 0 {
-		if p.Capabilities == nil {
-			p.Capabilities = &specs.LinuxCapabilities{}
-		}
-		pc := p.Capabilities
-		for _, name := range caps {
-			pc.Bounding = append(pc.Bounding, name)
-			pc.Effective = append(pc.Effective, name)
-			pc.Permitted = append(pc.Permitted, name)
-			// Not inheritable or ambient: those would pass the cap on
-			// through execve (the CVE-2022-29162 class).
 		}
 	}
 	if c.Bool("no-new-privs") {
@@ -136,46 +121,6 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 		p.SelinuxLabel = v
 	}
 	return &p, nil
-}
-
-// inheritContainerProcess fills what a --process file leaves unset with
-// the container's own settings, so the file cannot drop confinement by
-// omission: capabilities (runc: the container's set when the field is
-// absent, never "all of them"), the AppArmor profile and SELinux label,
-// and rlimits (runc 1.5 leaves the caller's; rt takes the container's, see
-// docs/ARCHITECTURE.md). noNewPrivileges is the file's value, as in runc:
-// the field is a plain boolean, so absent and false cannot be told apart.
-func inheritContainerProcess(p, ct *specs.Process) {
-	if ct == nil {
-		return
-	}
-	if p.Capabilities == nil {
-		p.Capabilities = cloneCaps(ct.Capabilities)
-	}
-	if p.ApparmorProfile == "" {
-		p.ApparmorProfile = ct.ApparmorProfile
-	}
-	if p.SelinuxLabel == "" {
-		p.SelinuxLabel = ct.SelinuxLabel
-	}
-	if len(p.Rlimits) == 0 {
-		p.Rlimits = append([]specs.POSIXRlimit(nil), ct.Rlimits...)
-	}
-}
-
-// cloneCaps copies the sets, so appending --cap names never writes into
-// the container's spec.
-func cloneCaps(c *specs.LinuxCapabilities) *specs.LinuxCapabilities {
-	if c == nil {
-		return nil
-	}
-	return &specs.LinuxCapabilities{
-		Bounding:    slices.Clone(c.Bounding),
-		Effective:   slices.Clone(c.Effective),
-		Permitted:   slices.Clone(c.Permitted),
-		Inheritable: slices.Clone(c.Inheritable),
-		Ambient:     slices.Clone(c.Ambient),
-	}
 }
 
 // applyProcessFlags applies --tty, --cwd, --env, --user and

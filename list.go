@@ -48,11 +48,8 @@ var listCommand = &cli.Command{
 		}
 		var entries []listEntry
 		for _, s := range states {
-			pid := s.Pid
-			if s.Status == "stopped" {
-				pid = 0
-			}
-			entries = append(entries, listEntry{s.Version, s.ID, pid, string(s.Status), s.Bundle, s.Rootfs, s.Created, s.Annotations, s.Owner})
+			r := s.Reported()
+			entries = append(entries, listEntry{r.Version, r.ID, r.Pid, string(r.Status), r.Bundle, s.Rootfs, s.Created, r.Annotations, s.Owner})
 		}
 		switch c.String("format") {
 		case "json":

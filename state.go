@@ -22,11 +22,7 @@ var stateCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		st := ct.State.State
-		if st.Status == "stopped" {
-			st.Pid = 0
-		}
-		b, err := json.MarshalIndent(st, "", "  ")
+		b, err := json.MarshalIndent(ct.State.Reported(), "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode state: %w", err)
 		}

@@ -134,6 +134,21 @@ func reclaimHalfMade(dir, id string, log *slog.Logger) error {
 	return cleanHalfMade(dir, log)
 }
 
+// DeleteByID is rt delete: the container id under root is deleted
+// (Delete); with force, an id whose state.json is missing (a create killed
+// midway, DeleteHalfMade) is cleaned, and an id with nothing left is no
+// error.
+func DeleteByID(root, id string, force bool, log *slog.Logger) error {
+	c, err := Load(root, id, log)
+	if err != nil {
+		if force && errors.Is(err, ErrNotExist) {
+			return DeleteHalfMade(root, id, log)
+		}
+		return err
+	}
+	return c.Delete(force)
+}
+
 // DeleteHalfMade is `delete --force` of an id whose state.json is missing:
 // a create killed midway. It waits for the dir's lock (a create still at
 // work finishes first); if the create then succeeded, the container is

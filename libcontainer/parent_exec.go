@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,9 @@ import (
 
 // ExecOpts are the flags of rt exec, with the process already built.
 type ExecOpts struct {
+	// Process is the process to run. What it leaves unset of the
+	// container's confinement is the container's (inheritContainerProcess);
+	// Exec works on a copy.
 	Process       *specs.Process
 	ConsoleSocket string
 	// PidfdSocket receives a pidfd of the process once it is ready.
@@ -28,7 +32,10 @@ type ExecOpts struct {
 	// SubCgroups is --cgroup: existing sub-cgroups of the container's,
 	// each "[<controller>[,<controller>]:]<path>" (v1 takes the prefix).
 	SubCgroups []string
-	Log        *slog.Logger
+	// AddCaps is --cap: each name joins the bounding, effective and
+	// permitted sets, after the container's sets are inherited.
+	AddCaps []string
+	Log     *slog.Logger
 }
 
 // ExecProcess is a process started in a running container.
@@ -49,6 +56,10 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if err := checkPreserveFds(o.PreserveFds); err != nil {
 		return nil, err
 	}
+	proc := *o.Process
+	inheritContainerProcess(&proc, st.Spec.Process)
+	addCaps(&proc, o.AddCaps)
+	o.Process = &proc
 	if err := validateProcess(o.Process, "process"); err != nil {
 		return nil, err
 	}
@@ -199,4 +210,63 @@ func (c *Container) execHandshake(p *parentProcess, cfg *initConfig, o ExecOpts,
 	console, err := p.handshake(cfg, o.ConsoleSocket, c.State.State, nil)
 	ep.Console = console
 	return err
+}
+
+// inheritContainerProcess fills what an exec'd process (a --process file)
+// leaves unset with the container's own settings, so it cannot drop
+// confinement by omission: capabilities (runc: the container's set when the field is
+// absent, never "all of them"), the AppArmor profile and SELinux label,
+// and rlimits (runc 1.5 leaves the caller's; rt takes the container's, see
+// docs/ARCHITECTURE.md). noNewPrivileges is the file's value, as in runc:
+// the field is a plain boolean, so absent and false cannot be told apart.
+func inheritContainerProcess(p, ct *specs.Process) {
+	if ct == nil {
+		return
+	}
+	if p.Capabilities == nil {
+		p.Capabilities = cloneCaps(ct.Capabilities)
+	}
+	if p.ApparmorProfile == "" {
+		p.ApparmorProfile = ct.ApparmorProfile
+	}
+	if p.SelinuxLabel == "" {
+		p.SelinuxLabel = ct.SelinuxLabel
+	}
+	if len(p.Rlimits) == 0 {
+		p.Rlimits = append([]specs.POSIXRlimit(nil), ct.Rlimits...)
+	}
+}
+
+// addCaps adds --cap names to the bounding, effective and permitted sets.
+// Not to the inheritable or ambient ones: those would pass the cap on
+// through execve (the CVE-2022-29162 class).
+func addCaps(p *specs.Process, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	pc := cloneCaps(p.Capabilities)
+	if pc == nil {
+		pc = &specs.LinuxCapabilities{}
+	}
+	for _, name := range names {
+		pc.Bounding = append(pc.Bounding, name)
+		pc.Effective = append(pc.Effective, name)
+		pc.Permitted = append(pc.Permitted, name)
+	}
+	p.Capabilities = pc
+}
+
+// cloneCaps copies the sets, so appending --cap names never writes into
+// the container's spec.
+func cloneCaps(c *specs.LinuxCapabilities) *specs.LinuxCapabilities {
+	if c == nil {
+		return nil
+	}
+	return &specs.LinuxCapabilities{
+		Bounding:    slices.Clone(c.Bounding),
+		Effective:   slices.Clone(c.Effective),
+		Permitted:   slices.Clone(c.Permitted),
+		Inheritable: slices.Clone(c.Inheritable),
+		Ambient:     slices.Clone(c.Ambient),
+	}
 }

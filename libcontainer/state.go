@@ -56,6 +56,17 @@ func ValidateID(id string) error {
 	return nil
 }
 
+// Reported is the OCI state as rt state and rt list print it: a stopped
+// container's pid reads 0, as runc's does (the pid may be another
+// process's by now).
+func (s *State) Reported() specs.State {
+	st := s.State
+	if st.Status == specs.StateStopped {
+		st.Pid = 0
+	}
+	return st
+}
+
 func stateDir(root, id string) string { return filepath.Join(root, id) }
 
 // LoadState reads a container's state.

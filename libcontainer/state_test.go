@@ -85,3 +85,18 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestReported: a stopped container's pid reads 0; a live one's is kept.
+func TestReported(t *testing.T) {
+	s := &State{State: specs.State{ID: "c1", Pid: 1234, Status: specs.StateStopped}}
+	if r := s.Reported(); r.Pid != 0 || r.ID != "c1" {
+		t.Fatalf("stopped: %+v", r)
+	}
+	if s.Pid != 1234 {
+		t.Fatal("Reported wrote into the state")
+	}
+	s.Status = specs.StateRunning
+	if r := s.Reported(); r.Pid != 1234 {
+		t.Fatalf("running: pid %d", r.Pid)
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package libcontainer
 
 import (
 	"reflect"
@@ -40,5 +40,28 @@ func TestInheritContainerProcess(t *testing.T) {
 	inheritContainerProcess(&own, ct)
 	if !reflect.DeepEqual(own, want) {
 		t.Fatalf("fields the file sets were replaced: %+v", own)
+	}
+}
+
+// TestAddCaps: --cap names join bounding, effective and permitted only,
+// on a copy of the sets (the container's spec is not written to).
+func TestAddCaps(t *testing.T) {
+	ct := &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}, Effective: []string{"CAP_KILL"},
+		Permitted: []string{"CAP_KILL"}, Inheritable: []string{"CAP_KILL"}}
+	p := specs.Process{Capabilities: ct}
+	addCaps(&p, []string{"CAP_NET_ADMIN"})
+	want := &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_NET_ADMIN"},
+		Effective: []string{"CAP_KILL", "CAP_NET_ADMIN"}, Permitted: []string{"CAP_KILL", "CAP_NET_ADMIN"},
+		Inheritable: []string{"CAP_KILL"}}
+	if !reflect.DeepEqual(p.Capabilities, want) {
+		t.Fatalf("got %+v, want %+v", p.Capabilities, want)
+	}
+	if len(ct.Bounding) != 1 {
+		t.Fatal("the container's sets were appended to")
+	}
+	var none specs.Process
+	addCaps(&none, []string{"CAP_CHOWN"})
+	if none.Capabilities == nil || !reflect.DeepEqual(none.Capabilities.Effective, []string{"CAP_CHOWN"}) {
+		t.Fatalf("no sets: got %+v", none.Capabilities)
 	}
 }
