@@ -22,7 +22,8 @@ func dropZeros(r *specs.LinuxResources) *specs.LinuxResources {
 		mm.Limit = nonZeroI64(mm.Limit)
 		mm.Reservation = nonZeroI64(mm.Reservation)
 		mm.Swap = nonZeroI64(mm.Swap)
-		mm.Kernel = nonZeroI64(mm.Kernel) //nolint:staticcheck // deprecated, still honoured
+		//lint:ignore SA1019 linux.resources.memory.kernel (runc's --kernel-memory) is deprecated in the spec but still accepted, as runc accepts it
+		mm.Kernel = nonZeroI64(mm.Kernel)
 		mm.KernelTCP = nonZeroI64(mm.KernelTCP)
 		c.Memory = &mm
 	}

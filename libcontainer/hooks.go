@@ -34,7 +34,8 @@ func hooksOf(s *specs.Spec, k hookKind) []specs.Hook {
 	h := s.Hooks
 	switch k {
 	case hookPrestart:
-		return h.Prestart //nolint:staticcheck // deprecated in the spec, still run
+		//lint:ignore SA1019 prestart hooks are deprecated in the spec but still run, as runc runs them
+		return h.Prestart
 	case hookCreateRuntime:
 		return h.CreateRuntime
 	case hookCreateContainer:

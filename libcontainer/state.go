@@ -51,7 +51,7 @@ var idRegexp = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)
 // ValidateID checks a container id as runc does.
 func ValidateID(id string) error {
 	if id == "" || id == "." || id == ".." || !idRegexp.MatchString(id) || len(id) > 1024 {
-		return fmt.Errorf("invalid container id %q: must be [A-Za-z0-9_+.-], not . or ..", id)
+		return fmt.Errorf("invalid container id %q: must be [A-Za-z0-9_+.-], not \".\" or \"..\"", id)
 	}
 	return nil
 }

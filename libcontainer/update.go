@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 linux.resources.memory.kernel (runc's --kernel-memory) is deprecated in the spec but still accepted, as runc accepts it
+
 package libcontainer
 
 import (
@@ -99,7 +101,7 @@ func previousValues(cur, delta *specs.LinuxResources) *specs.LinuxResources {
 			m.Reservation = o.Reservation
 		}
 		if d.Kernel != nil {
-			m.Kernel = o.Kernel //nolint:staticcheck // deprecated, still honoured
+			m.Kernel = o.Kernel
 		}
 		if d.KernelTCP != nil {
 			m.KernelTCP = o.KernelTCP

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 linux.resources.memory.kernel (runc's --kernel-memory) is deprecated in the spec but still accepted, as runc accepts it
+
 package fs
 
 import (

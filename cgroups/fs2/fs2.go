@@ -122,11 +122,9 @@ func (m *Manager) EnableControllers(want []string) error {
 				return err
 			}
 		}
-		if want != nil {
-			for _, w := range want {
-				if !contains(strings.Fields(avail), w) {
-					return fmt.Errorf("cgroup v2 controller %s is not available in %s", w, d)
-				}
+		for _, w := range want {
+			if !contains(strings.Fields(avail), w) {
+				return fmt.Errorf("cgroup v2 controller %s is not available in %s", w, d)
 			}
 		}
 	}

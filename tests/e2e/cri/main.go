@@ -58,7 +58,7 @@ func run(o options) error {
 
 	v, err := rs.Version(ctx, &cri.VersionRequest{})
 	if err != nil {
-		return fmt.Errorf("Version: %w", err)
+		return fmt.Errorf("version: %w", err)
 	}
 	fmt.Printf("ok version %s %s (CRI %s)\n", v.RuntimeName, v.RuntimeVersion, v.RuntimeApiVersion)
 
