@@ -28,7 +28,11 @@ var createCommand = &cli.Command{
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		ct, err := libcontainer.Create(createOpts(c, c.Args().First(), c.String("bundle"), true))
+		o, err := createOpts(c, c.Args().First(), c.String("bundle"), true)
+		if err != nil {
+			return err
+		}
+		ct, err := libcontainer.Create(o)
 		if err != nil {
 			return err
 		}
@@ -39,7 +43,11 @@ var createCommand = &cli.Command{
 	},
 }
 
-func createOpts(c *cli.Context, id, bundle string, detach bool) libcontainer.CreateOpts {
+func createOpts(c *cli.Context, id, bundle string, detach bool) (libcontainer.CreateOpts, error) {
+	rootless, err := rootlessCgroups(c)
+	if err != nil {
+		return libcontainer.CreateOpts{}, err
+	}
 	return libcontainer.CreateOpts{
 		Root:          c.String("root"),
 		ID:            id,
@@ -54,8 +62,9 @@ func createOpts(c *cli.Context, id, bundle string, detach bool) libcontainer.Cre
 		NotifySocket:  os.Getenv("NOTIFY_SOCKET"),
 		Detach:        detach,
 		SystemdCgroup: c.Bool("systemd-cgroup"),
+		Rootless:      rootless,
 		Log:           logger,
-	}
+	}, nil
 }
 
 // listenFds is how many fds systemd socket activation handed rt: LISTEN_FDS,

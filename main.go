@@ -78,7 +78,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory holding container state"},
 			&cli.StringFlag{Name: "criu", Usage: "path to criu (checkpoint/restore is not supported)"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "put containers in transient systemd units (cgroupsPath \"slice:prefix:name\")"},
-			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
 		},
 		Before: setupGlobal,
 		// Every command, in the order runc's --help lists them.
@@ -99,10 +99,8 @@ func newApp() *cli.App {
 }
 
 func defaultRoot() string {
-	if os.Geteuid() != 0 {
-		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-			return d + "/rt"
-		}
+	if d := xdgRoot(); d != "" {
+		return d
 	}
 	return "/run/rt"
 }
@@ -134,12 +132,8 @@ func setupGlobal(c *cli.Context) error {
 	if c.IsSet("criu") {
 		return errors.New("--criu: checkpoint/restore is not supported yet")
 	}
-	switch c.String("rootless") {
-	case "auto", "false":
-	case "true":
-		return errors.New("--rootless true: rootless containers are not supported yet")
-	default:
-		return fmt.Errorf("--rootless: %q is not true, false or auto", c.String("rootless"))
+	if d := xdgRoot(); d != "" && !c.IsSet("root") {
+		return makeXDGRoot(d)
 	}
 	return nil
 }

@@ -28,8 +28,12 @@ var runCommand = &cli.Command{
 		if detach && c.Bool("keep") {
 			return fmt.Errorf("run: --keep cannot be used with --detach")
 		}
+		o, err := createOpts(c, id, bundle, detach)
+		if err != nil {
+			return err
+		}
 		code, err := libcontainer.Run(libcontainer.RunOpts{
-			CreateOpts: createOpts(c, id, bundle, detach),
+			CreateOpts: o,
 			Keep:       c.Bool("keep"),
 		})
 		if err != nil {

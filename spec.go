@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
@@ -15,20 +16,21 @@ var specCommand = &cli.Command{
 	Usage: "write a default config.json",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "directory to write config.json to"},
-		&cli.BoolFlag{Name: "rootless", Usage: "write a config for a rootless container (not supported yet)"},
+		&cli.BoolFlag{Name: "rootless", Usage: "generate a configuration for a rootless container"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 0, exactArgs); err != nil {
 			return err
 		}
+		spec := defaultSpec()
 		if c.Bool("rootless") {
-			return fmt.Errorf("spec --rootless: rootless containers are not supported yet")
+			toRootless(spec, os.Geteuid(), os.Getegid())
 		}
 		p := filepath.Join(c.String("bundle"), "config.json")
 		if _, err := os.Stat(p); err == nil {
 			return fmt.Errorf("spec: %s already exists, remove it first", p)
 		}
-		b, err := json.MarshalIndent(defaultSpec(), "", "\t")
+		b, err := json.MarshalIndent(spec, "", "\t")
 		if err != nil {
 			return fmt.Errorf("spec: %w", err)
 		}
@@ -87,4 +89,41 @@ func defaultSpec() *specs.Spec {
 			},
 		},
 	}
+}
+
+// toRootless turns the default config into runc's rootless one for the
+// user uid:gid: a user namespace mapping the user's own ids to root, no
+// network namespace (an unprivileged user could not give it a link), /sys
+// bound from the host (sysfs cannot be mounted without one), no uid=/gid=
+// mount options (ids the namespace does not map) and no cgroup resources.
+func toRootless(s *specs.Spec, uid, gid int) {
+	var ns []specs.LinuxNamespace
+	for _, n := range s.Linux.Namespaces {
+		if n.Type != specs.NetworkNamespace && n.Type != specs.UserNamespace {
+			ns = append(ns, n)
+		}
+	}
+	s.Linux.Namespaces = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(uid), Size: 1}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(gid), Size: 1}}
+	var mounts []specs.Mount
+	for _, m := range s.Mounts {
+		if filepath.Clean(m.Destination) == "/sys" {
+			mounts = append(mounts, specs.Mount{
+				Destination: "/sys", Type: "none", Source: "/sys",
+				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"},
+			})
+			continue
+		}
+		var opts []string
+		for _, o := range m.Options {
+			if !strings.HasPrefix(o, "uid=") && !strings.HasPrefix(o, "gid=") {
+				opts = append(opts, o)
+			}
+		}
+		m.Options = opts
+		mounts = append(mounts, m)
+	}
+	s.Mounts = mounts
+	s.Linux.Resources = nil
 }

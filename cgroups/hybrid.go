@@ -100,4 +100,10 @@ func (h *hybrid) Destroy() error {
 	return errors.Join(h.v1.Destroy(), h.v2.Destroy())
 }
 
-func (h *hybrid) Paths() Paths { return Paths{V1: h.v1.Paths(), V2: h.v2.Dir} }
+func (h *hybrid) Paths() Paths {
+	p := Paths{V1: h.v1.Paths(), V2: h.v2.Dir}
+	if h.v2.Skipped {
+		p.V2 = ""
+	}
+	return p
+}

@@ -128,7 +128,12 @@ func (m v1Manager) Paths() Paths { return Paths{V1: m.Manager.Paths()} }
 
 type v2Manager struct{ *fs2.Manager }
 
-func (m v2Manager) Paths() Paths { return Paths{V2: m.Dir} }
+func (m v2Manager) Paths() Paths {
+	if m.Skipped {
+		return Paths{}
+	}
+	return Paths{V2: m.Dir}
+}
 
 // rootOf finds the cgroup2 mount that holds dir, falling back to the
 // standard places.

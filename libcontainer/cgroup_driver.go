@@ -1,6 +1,8 @@
 package libcontainer
 
 import (
+	"errors"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rt-runtime/rt/cgroups"
@@ -9,6 +11,14 @@ import (
 // newCgroup picks the cgroup driver of a new container: systemd's
 // (--systemd-cgroup) or rt's own over the cgroup filesystem.
 func newCgroup(o CreateOpts, spec *specs.Spec) (cgroups.Manager, error) {
+	if o.SystemdCgroup && o.Rootless {
+		// The user's own systemd (the user bus) would give a rootless
+		// container a delegated scope; rt talks to the system's only.
+		return nil, errors.New("--systemd-cgroup: rootless containers through the user's systemd are not supported yet")
+	}
+	if o.Rootless {
+		return cgroups.NewRootless(spec.Linux.CgroupsPath, o.ID)
+	}
 	if o.SystemdCgroup {
 		r := withDefaultDevices(spec)
 		r.Pids = nil // as in the first Set: the limit comes once the init is ready
@@ -26,6 +36,10 @@ func newCgroup(o CreateOpts, spec *specs.Spec) (cgroups.Manager, error) {
 func loadCgroup(unit string, paths cgroups.Paths) (cgroups.Manager, error) {
 	if unit != "" {
 		return cgroups.LoadSystemd(unit, paths)
+	}
+	if paths.IsZero() {
+		// A rootless container that could join no cgroup at all.
+		return cgroups.None(), nil
 	}
 	return cgroups.Load(paths)
 }

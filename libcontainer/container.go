@@ -41,6 +41,10 @@ type CreateOpts struct {
 	// SystemdCgroup puts the container in a transient systemd unit
 	// (--systemd-cgroup) instead of a cgroup rt makes itself.
 	SystemdCgroup bool
+	// Rootless is runc's rootless cgroup mode (--rootless, auto: on for a
+	// non-root user): a cgroup the user may not write is left out when no
+	// cgroupsPath is given, and device rules are not enforced.
+	Rootless bool
 	// Stdio is the init's stdin, stdout and stderr when no terminal is
 	// asked for; a nil entry is the caller's own (os.Stdin ...).
 	Stdio [3]*os.File
@@ -79,6 +83,10 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	spec, err := LoadSpec(bundle)
 	if err != nil {
+		return nil, err
+	}
+	// What a user who is not root can never make is named first.
+	if err := validateRootless(spec); err != nil {
 		return nil, err
 	}
 	if err := Validate(spec); err != nil {
@@ -206,6 +214,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	st.CgroupPaths = cg.Paths()
 	st.SystemdUnit = cgroups.UnitName(cg)
+	st.Rootless = o.Rootless
 	cfg := &initConfig{
 		CgroupPaths: st.CgroupPaths, SELinux: lsm.SELinuxEnabled(),
 		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
@@ -247,6 +256,10 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	cleanup.add(p.abort)
 	cfg.ExecFifoFd, cfg.ExecResultFd = p.fds.fifo, p.fds.result
+	// A rootless Apply may have left out hierarchies the user cannot
+	// write: only the cgroups joined are the container's.
+	st.CgroupPaths = cg.Paths()
+	cfg.CgroupPaths = st.CgroupPaths
 	st.Pid = p.initPid
 	st.InitStart, _, err = processStartTime(p.initPid)
 	if err != nil {

@@ -172,6 +172,16 @@ func (c *Container) execCgroup(subs []string) (func(pid int) error, error) {
 		if err != nil {
 			return nil, err
 		}
+		if c.State.Rootless {
+			// runc's rootless exec: a cgroup the user may not join is
+			// not an error (the process stays in the caller's).
+			return func(pid int) error {
+				if err := cg.Apply(pid); err != nil && !cgroups.Denied(err) {
+					return err
+				}
+				return nil
+			}, nil
+		}
 		return cg.Apply, nil
 	}
 	sub, err := paths.Sub(subs)

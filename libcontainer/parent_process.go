@@ -296,16 +296,16 @@ func readLine(fd int) (string, error) {
 	return "", errors.New("line too long")
 }
 
-// writeIDMaps writes the user namespace's uid and gid maps; the parent is
-// root in the initial namespace, so no setgroups deny is needed.
+// writeIDMaps writes the user namespace's uid and gid maps; a root parent
+// is root in the initial namespace, so no setgroups deny is needed. A
+// non-root one: see writeIDMapsRootless.
 func writeIDMaps(pid int, s *specs.Spec) error {
+	if rootlessEUID() {
+		return writeIDMapsRootless(pid, s)
+	}
 	write := func(name string, maps []specs.LinuxIDMapping) error {
-		var b strings.Builder
-		for _, m := range maps {
-			fmt.Fprintf(&b, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
-		}
 		p := "/proc/" + strconv.Itoa(pid) + "/" + name
-		if err := os.WriteFile(p, []byte(b.String()), 0); err != nil {
+		if err := os.WriteFile(p, []byte(idMapText(maps)), 0); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 		return nil

@@ -40,8 +40,10 @@ type State struct {
 	NoPivot     bool          `json:"noPivot,omitempty"`
 	CgroupPaths cgroups.Paths `json:"cgroupPaths,omitzero"`
 	// SystemdUnit is the container's unit under --systemd-cgroup.
-	SystemdUnit string      `json:"systemdUnit,omitempty"`
-	Spec        *specs.Spec `json:"spec"`
+	SystemdUnit string `json:"systemdUnit,omitempty"`
+	// Rootless: made in rootless cgroup mode (CreateOpts.Rootless).
+	Rootless bool        `json:"rootless,omitempty"`
+	Spec     *specs.Spec `json:"spec"`
 	// NotifySocket is the caller's NOTIFY_SOCKET that rt start forwards to.
 	NotifySocket string `json:"notifySocket,omitempty"`
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/cgroups/internal/cgfile"
 	"github.com/rt-runtime/rt/cgroups/stats"
@@ -24,6 +25,16 @@ type Manager struct {
 	paths map[string]string
 	// created holds, per dir, the dirs Apply made, outermost first.
 	created map[string][]string
+	// Rootless is runc's rootless cgroup mode: errors of the devices
+	// controller are ignored (an unprivileged user never has it), and
+	// with SkipDenied a hierarchy the user may not write is left out.
+	Rootless bool
+	// SkipDenied makes Apply leave out (not fail on) a hierarchy whose
+	// dir it is denied to create or join: rootless mode without an
+	// explicit cgroupsPath, as runc does.
+	SkipDenied bool
+	// skipped lists the subsystems Apply left out.
+	skipped map[string]bool
 }
 
 // New returns a manager for the dirs in paths (subsystem -> dir).
@@ -80,20 +91,62 @@ func (m *Manager) Apply(pid int) error {
 			m.created[d] = made
 		}
 		if err != nil {
+			if m.skip(d, err) {
+				continue
+			}
 			return err
 		}
 	}
 	if d, ok := m.paths["cpuset"]; ok {
 		// A new cpuset cgroup starts with no cpus and mems, and the
 		// kernel refuses tasks until both are set.
-		if err := initCpuset(d); err != nil {
+		if err := initCpuset(d); err != nil && !m.skip(d, err) {
 			return err
 		}
 	}
 	if pid <= 0 {
 		return nil
 	}
-	return m.JoinProcs(pid)
+	for _, d := range m.dirs() {
+		if err := cgfile.Write(d, "cgroup.procs", strconv.Itoa(pid)); err != nil && !m.skip(d, err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// skip leaves dir out when SkipDenied holds and err is a denial (the
+// user owns no part of this hierarchy): every subsystem on it is dropped
+// from the paths, so state.json records only the cgroups joined. Dirs it
+// made there (a writable parent) are removed again.
+func (m *Manager) skip(dir string, err error) bool {
+	if !m.SkipDenied || !Denied(err) {
+		return false
+	}
+	if m.skipped == nil {
+		m.skipped = make(map[string]bool)
+	}
+	for s, d := range m.paths {
+		if d == dir {
+			delete(m.paths, s)
+			m.skipped[s] = true
+		}
+	}
+	made := m.created[dir]
+	for i := len(made) - 1; i >= 0; i-- {
+		if removed, _ := cgfile.RemoveEmpty(made[i]); !removed {
+			break
+		}
+	}
+	delete(m.created, dir)
+	return true
+}
+
+// Denied says whether err is what the kernel answers a user who may not
+// write a cgroup: EACCES, EPERM, or a read-only mount.
+func Denied(err error) bool {
+	return errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EACCES) ||
+		errors.Is(err, unix.EPERM) || errors.Is(err, unix.EROFS)
 }
 
 // JoinProcs moves pid into every dir (cgroup.procs); the dirs must exist.
@@ -119,6 +172,18 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	for _, c := range controllers {
 		if c.set == nil || !c.wants(r) {
 			continue
+		}
+		if m.Rootless && c.name == "devices" {
+			// An unprivileged user never has the devices controller;
+			// its rules are not expected to apply (runc ignores them).
+			if d, ok := m.paths[c.name]; ok {
+				c.set(d, r)
+			}
+			continue
+		}
+		if m.skipped[c.name] {
+			// runc's words: the limit was asked for, the cgroup is not ours.
+			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", c.name)
 		}
 		d, err := m.dir(c.name, c.field)
 		if err != nil {

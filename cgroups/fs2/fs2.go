@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rt-runtime/rt/cgroups/internal/cgfile"
 )
 
@@ -32,6 +34,13 @@ type Manager struct {
 	EnableAll bool
 	// created is what Apply made, outermost first.
 	created []string
+	// Rootless is runc's rootless cgroup mode: device rules are not
+	// enforced (loading the eBPF program needs privileges the user
+	// lacks), and with SkipDenied a cgroup the user may not create or
+	// join is left out.
+	Rootless, SkipDenied bool
+	// Skipped: Apply left the cgroup out (see SkipDenied).
+	Skipped bool
 }
 
 // New returns a manager for dir inside the hierarchy mounted at root.
@@ -47,6 +56,27 @@ func New(root, dir string, enableAll bool) (*Manager, error) {
 // Apply creates the dir, enables controllers above it and moves pid in
 // (a pid <= 0 only creates). An existing dir is joined.
 func (m *Manager) Apply(pid int) error {
+	err := m.apply(pid)
+	if err != nil && m.SkipDenied && denied(err) {
+		for i := len(m.created) - 1; i >= 0; i-- {
+			if removed, _ := cgfile.RemoveEmpty(m.created[i]); !removed {
+				break
+			}
+		}
+		m.created = nil
+		m.Skipped = true
+		return nil
+	}
+	return err
+}
+
+// denied says whether err is what the kernel answers a user who may not
+// write a cgroup.
+func denied(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EROFS)
+}
+
+func (m *Manager) apply(pid int) error {
 	if m.EnableAll {
 		// Enable down to the parent first: the kernel creates a child's
 		// interface files from the parent's subtree_control.

@@ -1,6 +1,7 @@
 package fs2
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -65,6 +66,12 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
+	if m.Skipped {
+		if NeedsController(r) {
+			return errors.New("rootless needs no limits + no cgrouppath when no permission is granted for cgroups") // runc's words
+		}
+		return nil
+	}
 	d := m.Dir
 	if c := r.CPU; c != nil {
 		if c.Cpus != "" {
@@ -78,7 +85,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 			}
 		}
 	}
-	if r.Devices != nil {
+	if r.Devices != nil && !m.Rootless {
 		if err := devices.ApplyV2(d, r.Devices); err != nil {
 			return err
 		}
@@ -365,4 +372,42 @@ func checkUnifiedKey(k string) error {
 		return fmt.Errorf("linux.resources.unified[%q]: %s cannot be set as a resource", k, k)
 	}
 	return nil
+}
+
+// NeedsController says whether r asks for any limit a cgroup controller
+// enforces (device rules are not one on v2).
+func NeedsController(r *specs.LinuxResources) bool {
+	if r == nil {
+		return false
+	}
+	c := *r
+	c.Devices = nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		return true
+	}
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return true
+	}
+	return !emptyJSON(v)
+}
+
+// emptyJSON: nothing but empty objects and arrays (a field set to a
+// struct whose own fields are all unset asks for nothing).
+func emptyJSON(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		for _, e := range t {
+			if !emptyJSON(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		return len(t) == 0
+	}
+	return false
 }

@@ -77,17 +77,27 @@ static void join_namespaces(int sock, struct bootstrap *b)
 static void new_user_namespace(int sock)
 {
 	char line[64];
+	/* Before unshare: in the new namespace, unmapped, every id reads as
+	 * the overflow id. */
+	int rootless = geteuid() != 0;
 
 	if (unshare(CLONE_NEWUSER) < 0)
 		rt_bail(sock, "unshare user namespace");
 	/* The parent writes /proc/<pid>/{uid,gid}_map; a non-dumpable process's
-	 * proc files belong to root, which the parent is. */
+	 * proc files belong to root. A rootless parent (or its newuidmap) is
+	 * not root: for this step only, the files are ours again. Nothing of
+	 * the container exists yet, and no process but the parent's user can
+	 * reach us. */
+	if (rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		rt_bail(sock, "prctl(PR_SET_DUMPABLE) for the id maps");
 	rt_writeall(sock, "idmap\n", 6);
 	rt_readline(sock, line, sizeof(line));
 	if (strcmp(line, "idmap-done") != 0) {
 		errno = 0;
 		rt_bail(sock, "nsenter: parent did not write id maps: %s", line);
 	}
+	if (rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		rt_bail(sock, "prctl(PR_SET_DUMPABLE)");
 }
 
 static void become_root(int sock)
