@@ -54,6 +54,7 @@ var (
 	hasIDMapMounts = true  // libcontainer/mount_idmap*.go, where the kernel has MOUNT_ATTR_IDMAP
 	hasNetDevices  = true  // linux.netDevices (libcontainer/parent_netdev.go)
 	hasIntelRdt    = false // linux.intelRdt is not implemented
+	hasCheckpoint  = true  // checkpoint/restore through CRIU: libcontainer/checkpoint.go, restore.go
 )
 
 // hookNames are the six hook kinds libcontainer/hooks.go runs.
@@ -143,6 +144,10 @@ func buildFeatures(p probe) *features.Features {
 	}
 	if commit != "" {
 		annotations["org.rt-runtime.rt.commit"] = commit
+	}
+	// runc's "org.opencontainers.runc.checkpoint.enabled", in rt's namespace.
+	if hasCheckpoint {
+		annotations["org.rt-runtime.rt.checkpoint.enabled"] = "true"
 	}
 	if v := p.libseccompVersion(); v != "" {
 		annotations["io.github.seccomp.libseccomp.version"] = v

@@ -80,6 +80,9 @@ func TestBuildFeaturesFollowsProbe(t *testing.T) {
 			if f.Annotations["org.rt-runtime.rt.version"] != version {
 				t.Errorf("version annotation = %q, want %q", f.Annotations["org.rt-runtime.rt.version"], version)
 			}
+			if f.Annotations["org.rt-runtime.rt.checkpoint.enabled"] != "true" {
+				t.Errorf("checkpoint annotation = %q, want \"true\"", f.Annotations["org.rt-runtime.rt.checkpoint.enabled"])
+			}
 			if c := f.Linux.Cgroup; c == nil || !*c.V1 || !*c.V2 || !*c.Systemd || !*c.Rdma {
 				t.Errorf("cgroup = %+v, want v1 v2 rdma systemd", c)
 			}

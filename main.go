@@ -76,7 +76,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log", Usage: "write the log to this file (default: stderr)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory holding container state"},
-			&cli.StringFlag{Name: "criu", Usage: "path to criu (checkpoint/restore is not supported)"},
+			&cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary used for checkpoint and restore"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "put containers in transient systemd units (cgroupsPath \"slice:prefix:name\")"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
 		},
@@ -128,9 +128,6 @@ func setupGlobal(c *cli.Context) error {
 		logger = slog.New(slog.NewJSONHandler(w, opts))
 	default:
 		return fmt.Errorf("--log-format: unknown format %q (text or json)", c.String("log-format"))
-	}
-	if c.IsSet("criu") {
-		return errors.New("--criu: checkpoint/restore is not supported yet")
 	}
 	if d := xdgRoot(); d != "" && !c.IsSet("root") {
 		return makeXDGRoot(d)

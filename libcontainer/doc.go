@@ -19,12 +19,13 @@
 //     seccomp notify fd, pidfds, the sd_notify relay, input checks).
 //   - Other names are either the library's API, which runs in the
 //     caller's process and never in the init (container.go, lifecycle.go,
-//     state.go, pause.go, update.go, events.go, stats.go ...), or code
-//     both sides share: the sync protocol (sync.go), the spec's
-//     validation and the helpers the init applies it with (config.go,
-//     console.go, devices.go, env.go, hooks.go, mempolicy.go,
-//     mount_idmap.go, mountopts.go, process_sched.go): validation runs in
-//     the parent before the fork, the apply functions in the init.
+//     state.go, pause.go, update.go, events.go, stats.go, checkpoint.go,
+//     restore.go, criu.go ...), or code both sides share: the sync
+//     protocol (sync.go), the spec's validation and the helpers the init
+//     applies it with (config.go, console.go, devices.go, env.go,
+//     hooks.go, mempolicy.go, mount_idmap.go, mountinfo.go, mountopts.go,
+//     process_sched.go): validation runs in the parent before the fork,
+//     the apply functions in the init.
 //
 // The init calls nothing in a parent_*.go file. The parent calls one
 // init_*.go function, isBindMount, a pure test of the spec (its comment

@@ -4,36 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rt-runtime/rt/libcontainer/internal/pathsafe"
 	"golang.org/x/sys/unix"
 )
-
-// hostCgroupMounts lists the mount points of cgroup v1 hierarchies and the
-// cgroup2 mount, as this mount namespace sees them.
-func hostCgroupMounts() (v1 []string, v2 string, err error) {
-	mounts, err := selfMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
-	if err != nil {
-		return nil, "", err
-	}
-	for _, m := range mounts {
-		if !strings.HasPrefix(m.Mountpoint, "/sys/fs/cgroup") {
-			continue
-		}
-		if m.FSType == "cgroup" {
-			v1 = append(v1, m.Mountpoint)
-		} else {
-			v2 = m.Mountpoint
-		}
-	}
-	sort.Strings(v1)
-	return v1, v2, nil
-}
 
 // mountCgroup gives the container its cgroup tree at m.Destination: on v2
 // a cgroup2 mount (its cgroup namespace shows the container's cgroup as /)

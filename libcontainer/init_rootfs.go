@@ -553,23 +553,6 @@ func makeParentMountPrivate(dir string) error {
 	return nil
 }
 
-// selfMounts parses /proc/self/mountinfo, the table of the mount namespace
-// the caller is in as the /proc mounted at /proc shows it: during setup in
-// the init, the container's new namespace through the host's /proc (not
-// mountinfo.GetMounts, which reads /proc/thread-self).
-func selfMounts(filter mountinfo.FilterFunc) ([]*mountinfo.Info, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
-	}
-	defer f.Close()
-	mounts, err := mountinfo.GetMountsFromReader(f, filter)
-	if err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
-	}
-	return mounts, nil
-}
-
 // enterRootfs makes the rootfs the process's root: pivot_root, or with
 // --no-pivot (a rootfs on ramfs) a move over / and chroot.
 func enterRootfs(rootfs string, noPivot bool, prop uintptr) error {

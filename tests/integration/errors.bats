@@ -254,13 +254,3 @@ missing_id() {
 	[ "$status" -ne 0 ]
 	assert_nothing_left e-flag
 }
-
-@test "checkpoint and restore fail with one clear line naming CRIU" {
-	requires_rt
-	run --separate-stderr rt checkpoint some-id
-	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"checkpoint: checkpoint/restore (CRIU) is not supported by rt yet"* ]]
-	run --separate-stderr rt restore --image-path /x some-id
-	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"restore: checkpoint/restore (CRIU) is not supported"* ]]
-}
