@@ -83,3 +83,126 @@ podman_tests() {
 	remove_cgroups "rt-e2e-podman-$E2E_ID"
 	record_argv podman
 }
+
+# Rootless Podman: a user made here (65536 subordinate ids) runs Podman,
+# which maps its ids with newuidmap into its own user namespace and calls
+# the runtime there as that namespace's root (rootless cgroup mode). The
+# user, its subordinate ids, its processes and files go in
+# podman_rootless_cleanup.
+PODMAN_RL=()
+PODMAN_RL_USER=""
+
+podman_rootless_setup() {
+	local d="$E2E_TMP/podman-rootless" f start
+	PODMAN_RL_USER="rte2e$$"
+	useradd -M -N -d "$d/home" -s /bin/sh "$PODMAN_RL_USER" || { PODMAN_RL_USER=""; return 1; }
+	# useradd grants SUB_UID_COUNT ids where login.defs says so; else
+	# a range past every one already granted.
+	for f in subuid subgid; do
+		if ! grep -q "^$PODMAN_RL_USER:" /etc/$f; then
+			start=$(awk -F: 'BEGIN { m = 100000 } { e = $2 + $3; if (e > m) m = e } END { print m }' /etc/$f)
+			usermod "--add-${f}s" "$start-$((start + 65535))" "$PODMAN_RL_USER" || return 1
+		fi
+	done
+	# The user reaches its dir through the run's temp dir (not list it).
+	chmod 711 "$E2E_TMP"
+	mkdir -p "$d"/{home,xdg,root,run,tmp}
+	chmod 700 "$d/xdg"
+	cat >"$d/storage.conf" <<TOML
+[storage]
+driver = "vfs"
+graphroot = "$d/root"
+runroot = "$d/run"
+TOML
+	cat >"$d/containers.conf" <<TOML
+[containers]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$d/events.log"
+tmp_dir = "$d/tmp"
+volume_path = "$d/root/volumes"
+static_dir = "$d/root/libpod"
+TOML
+	# The runtime's argv log, as make_wrapper keeps it, written as the user.
+	local w
+	w=$(make_wrapper podman-rootless)
+	: >"$E2E_TMP/argv/podman-rootless"
+	chown -R "$PODMAN_RL_USER:" "$d" "$E2E_TMP/argv/podman-rootless"
+	PODMAN_RL=(runuser -u "$PODMAN_RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$d/home"
+		USER="$PODMAN_RL_USER" XDG_RUNTIME_DIR="$d/xdg" CONTAINERS_CONF="$d/containers.conf"
+		CONTAINERS_STORAGE_CONF="$d/storage.conf"
+		podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" --storage-driver vfs
+		--cgroup-manager cgroupfs --events-backend file --runtime "$w")
+}
+
+podman_rootless_cleanup() {
+	[ -n "$PODMAN_RL_USER" ] || return 0
+	if [ ${#PODMAN_RL[@]} -gt 0 ]; then
+		"${PODMAN_RL[@]}" rm -a -f -t 0 >/dev/null 2>&1
+		"${PODMAN_RL[@]}" system reset -f >/dev/null 2>&1
+	fi
+	# Podman's pause process holds its user namespace open; its pid is on file.
+	local d="$E2E_TMP/podman-rootless" f pid
+	for f in "$d"/tmp/pause.pid "$d"/xdg/libpod/tmp/pause.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		[ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$PODMAN_RL_USER" ] && kill -KILL "$pid"
+	done
+	rm -rf "$d"
+	local sub
+	for f in subuid subgid; do
+		for sub in $(awk -F: -v u="$PODMAN_RL_USER" '$1 == u { print $2 "-" $2 + $3 - 1 }' /etc/$f); do
+			usermod "--del-${f}s" "$sub" "$PODMAN_RL_USER" || echo "usermod --del-${f}s $sub failed" >&2
+		done
+	done
+	userdel "$PODMAN_RL_USER" 2>/dev/null
+	PODMAN_RL=()
+	PODMAN_RL_USER=""
+}
+
+podman_rootless_tests() {
+	if ! command -v newuidmap >/dev/null; then
+		fail "rootless: newuidmap (package uidmap) is missing"
+		return
+	fi
+	podman_rootless_setup || { fail "rootless: test user set-up"; return; }
+	local img=localhost/rt-e2e/busybox:1 uid
+	uid=$(id -u "$PODMAN_RL_USER")
+	local run=(run --network none)
+	if ! OUT=$(tar -C "$E2E_TMP/rootfs" -c . | "${PODMAN_RL[@]}" import - "$img" 2>&1); then
+		fail "rootless: podman import as the user" "$OUT"
+		podman_rootless_cleanup
+		return
+	fi
+	pass "rootless: podman import as the user"
+	expect "rootless: run: output and exit code 5 come back" 5 '^hello-rootless$' -- \
+		"${PODMAN_RL[@]}" "${run[@]}" --rm "$img" sh -c 'echo hello-rootless; exit 5'
+	expect "rootless: the container's root is the user" 0 "^ *0 +$uid +1\$" -- \
+		"${PODMAN_RL[@]}" "${run[@]}" --rm "$img" cat /proc/self/uid_map
+	if expect "rootless: run -d" 0 "" -- "${PODMAN_RL[@]}" "${run[@]}" -d --name rl-det "$img" sleep 600; then
+		local pid
+		pid=$("${PODMAN_RL[@]}" inspect --format '{{.State.Pid}}' rl-det)
+		if [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$uid" ]; then
+			pass "rootless: the container's process is the user's on the host"
+		else
+			fail "rootless: the container's process is the user's on the host" "pid $pid: owner $(stat -c %u "/proc/$pid" 2>&1)"
+		fi
+		expect "rootless: exec" 0 '^exec-ok$' -- "${PODMAN_RL[@]}" exec rl-det sh -c 'echo exec-ok'
+		expect "rootless: exec exit code 4" 4 "" -- "${PODMAN_RL[@]}" exec rl-det sh -c 'exit 4'
+		expect "rootless: stop" 0 "" -- "${PODMAN_RL[@]}" stop -t 1 rl-det
+		expect "rootless: rm" 0 "" -- "${PODMAN_RL[@]}" rm rl-det
+	fi
+	expect "rootless: run -t: a tty through conmon's console socket" 0 'is-a-tty' -- \
+		"${PODMAN_RL[@]}" "${run[@]}" --rm -t "$img" sh -c '[ -t 0 ] && [ -t 1 ] && echo is-a-tty'
+	expect "rootless: run of a missing binary fails with the runtime's words" 127 'no such file or directory' -- \
+		"${PODMAN_RL[@]}" "${run[@]}" --rm "$img" /no/such/binary
+	if grep -q '^create ' "$E2E_TMP/argv/podman-rootless"; then
+		pass "rootless: Podman called the runtime"
+	else
+		fail "rootless: Podman called the runtime" "argv log: $(cat "$E2E_TMP/argv/podman-rootless")"
+	fi
+	record_argv podman-rootless
+	podman_rootless_cleanup
+}

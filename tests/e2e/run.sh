@@ -62,6 +62,7 @@ cleanup() {
 	E2E_ENGINE=cleanup
 	docker_stop
 	podman_cleanup
+	podman_rootless_cleanup
 	containerd_stop
 	local pid
 	for pid in $(own_pids); do
@@ -116,7 +117,7 @@ for e in "${ENGINES[@]}"; do
 	features) features_tests ;;
 	ctr) [ -n "$need_daemon" ] && ctr_tests ;;
 	cri) [ -n "$need_daemon" ] && cri_tests ;;
-	podman) podman_tests ;;
+	podman) podman_tests; podman_rootless_tests ;;
 	docker) [ -n "$need_daemon" ] && docker_tests ;;
 	esac
 	TIMES[$e]=$(($(date +%s) - t))
