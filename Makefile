@@ -10,7 +10,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 GO_TAGS := osusergo netgo urfave_cli_no_docs
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode external -extldflags -static
 BUILD_DEBS := gcc pkg-config libseccomp-dev
-TEST_DEBS := bats busybox-static jq iproute2 util-linux procps attr e2fsprogs sshfs openssh-server uidmap criu
+TEST_DEBS := bats busybox-static jq iproute2 util-linux procps attr e2fsprogs sshfs openssh-server uidmap criu linux-libc-dev
 APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
 
 .PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux e2e oci demo install bench clean fmt vet staticcheck

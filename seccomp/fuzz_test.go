@@ -41,7 +41,7 @@ func FuzzValidate(f *testing.F) {
 		if err := Validate(p); err != nil {
 			return
 		}
-		filter, _, _, err := build(p)
+		filter, _, _, _, err := build(p)
 		if err != nil {
 			raw, _ := json.Marshal(p)
 			t.Fatalf("Validate accepted a profile that does not build: %v\nprofile: %s", err, raw)

@@ -33,13 +33,19 @@ func Load(s *specs.LinuxSeccomp) (notifyFd int, skipped []string, err error) {
 	if s == nil {
 		return -1, nil, nil
 	}
-	filter, skipped, notify, err := build(s)
+	filter, maxNr, skipped, notify, err := build(s)
 	if err != nil {
 		return -1, skipped, err
 	}
 	defer filter.Release()
-	if ownLoad(s.Flags) {
-		fd, err := loadRaw(filter, s.Flags, notify)
+	var stub []unix.SockFilter
+	if wantsENOSYS(s) {
+		if stub, err = enosysStub(maxNr); err != nil {
+			return -1, skipped, err
+		}
+	}
+	if len(stub) > 0 || ownLoad(s.Flags) {
+		fd, err := loadRaw(filter, stub, s.Flags, notify)
 		return fd, skipped, err
 	}
 	if err := filter.Load(); err != nil {
@@ -55,21 +61,23 @@ func Load(s *specs.LinuxSeccomp) (notifyFd int, skipped []string, err error) {
 	return int(fd), skipped, nil
 }
 
-// build validates s and returns the merged, unloaded filter.
-func build(s *specs.LinuxSeccomp) (_ *libseccomp.ScmpFilter, skipped []string, notify bool, err error) {
+// build validates s and returns the merged, unloaded filter, and for each
+// architecture the largest syscall number the profile names there (for
+// the ENOSYS stub; an architecture where it names none is left out).
+func build(s *specs.LinuxSeccomp) (_ *libseccomp.ScmpFilter, maxNr map[libseccomp.ScmpArch]int, skipped []string, notify bool, err error) {
 	if err := Validate(s); err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
 	defAction := toAction(s.DefaultAction, s.DefaultErrnoRet)
 	rules, skipped, notify, err := resolveRules(s, defAction)
 	if err != nil {
-		return nil, skipped, false, err
+		return nil, nil, skipped, false, err
 	}
 	archList, err := filterArchs(s.Architectures)
 	if err != nil {
-		return nil, skipped, false, err
+		return nil, nil, skipped, false, err
 	}
-	enosys := wantsENOSYS(defAction)
+	maxNr = make(map[libseccomp.ScmpArch]int)
 
 	var merged *libseccomp.ScmpFilter
 	defer func() {
@@ -78,9 +86,13 @@ func build(s *specs.LinuxSeccomp) (_ *libseccomp.ScmpFilter, skipped []string, n
 		}
 	}()
 	for _, a := range archList {
-		f, err := archFilter(s, defAction, a, rules, enosys)
+		f, n, err := archFilter(s, defAction, a, rules)
 		if err != nil {
-			return nil, skipped, false, err
+			return nil, nil, skipped, false, err
+		}
+		if n > 0 {
+			// As runc: 0 (only read, on x86_64) counts as naming none.
+			maxNr[a] = n
 		}
 		if merged == nil {
 			merged = f
@@ -89,10 +101,10 @@ func build(s *specs.LinuxSeccomp) (_ *libseccomp.ScmpFilter, skipped []string, n
 		// A successful Merge consumes f; a failed one leaves it to us.
 		if err := merged.Merge(f); err != nil {
 			f.Release()
-			return nil, skipped, false, fmt.Errorf("merge seccomp filter for %s: %w", a, err)
+			return nil, nil, skipped, false, fmt.Errorf("merge seccomp filter for %s: %w", a, err)
 		}
 	}
-	return merged, skipped, notify, nil
+	return merged, maxNr, skipped, notify, nil
 }
 
 func toAction(a specs.LinuxSeccompAction, errnoRet *uint) libseccomp.ScmpAction {
@@ -193,13 +205,14 @@ func filterArchs(list []specs.Arch) ([]libseccomp.ScmpArch, error) {
 	return out, nil
 }
 
-// archFilter builds the filter for one architecture: attributes, the
-// profile's rules that exist there, and the ENOSYS rules.
+// archFilter builds the filter for one architecture (attributes, the
+// profile's rules that exist there) and returns the largest syscall
+// number the profile names there, -1 for none.
 func archFilter(s *specs.LinuxSeccomp, def libseccomp.ScmpAction, arch libseccomp.ScmpArch,
-	rules []rule, enosys bool) (_ *libseccomp.ScmpFilter, err error) {
+	rules []rule) (_ *libseccomp.ScmpFilter, maxNr int, err error) {
 	f, err := libseccomp.NewFilter(def)
 	if err != nil {
-		return nil, fmt.Errorf("new seccomp filter (default %s): %w", s.DefaultAction, err)
+		return nil, -1, fmt.Errorf("new seccomp filter (default %s): %w", s.DefaultAction, err)
 	}
 	defer func() {
 		if err != nil {
@@ -208,21 +221,21 @@ func archFilter(s *specs.LinuxSeccomp, def libseccomp.ScmpAction, arch libseccom
 	}()
 	native, err := libseccomp.GetNativeArch()
 	if err != nil {
-		return nil, fmt.Errorf("seccomp native architecture: %w", err)
+		return nil, -1, fmt.Errorf("seccomp native architecture: %w", err)
 	}
 	if arch != native {
 		if err := f.AddArch(arch); err != nil {
-			return nil, fmt.Errorf("add seccomp architecture %s: %w", arch, err)
+			return nil, -1, fmt.Errorf("add seccomp architecture %s: %w", arch, err)
 		}
 		if err := f.RemoveArch(native); err != nil {
-			return nil, fmt.Errorf("remove seccomp architecture %s: %w", native, err)
+			return nil, -1, fmt.Errorf("remove seccomp architecture %s: %w", native, err)
 		}
 	}
 	if err := setAttributes(f, s.Flags); err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 
-	maxNr := -1
+	maxNr = -1
 	for _, r := range rules {
 		archNr, err := libseccomp.GetSyscallFromNameByArch(r.name, arch)
 		if err != nil || archNr < 0 {
@@ -238,15 +251,10 @@ func archFilter(s *specs.LinuxSeccomp, def libseccomp.ScmpAction, arch libseccom
 			err = f.AddRuleConditional(r.nr, r.action, r.conds)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("seccomp rule for %q (%s) on %s: %w", r.name, r.action, arch, err)
+			return nil, -1, fmt.Errorf("seccomp rule for %q (%s) on %s: %w", r.name, r.action, arch, err)
 		}
 	}
-	if enosys && maxNr >= 0 {
-		if err := addENOSYS(f, arch, arch == native, maxNr); err != nil {
-			return nil, err
-		}
-	}
-	return f, nil
+	return f, maxNr, nil
 }
 
 func setAttributes(f *libseccomp.ScmpFilter, list []specs.LinuxSeccompFlag) error {
@@ -265,6 +273,9 @@ func setAttributes(f *libseccomp.ScmpFilter, list []specs.LinuxSeccompFlag) erro
 	}
 	return nil
 }
+
+// bpfMaxInsns is the kernel's limit on a classic BPF program (BPF_MAXINSNS).
+const bpfMaxInsns = 4096
 
 // seccomp(2) filter flags (linux/seccomp.h).
 const (
@@ -296,23 +307,27 @@ func ownLoad(list []specs.LinuxSeccompFlag) bool {
 	return slices.Contains(list, specs.LinuxSeccompFlagWaitKillableRecv) && !libseccompHasWaitKill()
 }
 
-// loadRaw loads the filter libseccomp built, exported as BPF, with
-// seccomp(SECCOMP_SET_MODE_FILTER) and exactly the flags the profile asks
-// for (TSYNC always, as libseccomp-golang does; NEW_LISTENER, with
+// loadRaw loads the filter libseccomp built, exported as BPF behind the
+// ENOSYS stub when there is one, with seccomp(SECCOMP_SET_MODE_FILTER) and
+// exactly the flags the profile asks for (TSYNC always, as libseccomp-golang does; NEW_LISTENER, with
 // TSYNC_ESRCH which the kernel needs beside TSYNC, when a rule notifies).
 // WAIT_KILLABLE_RECV only exists for a listener; the kernel refuses it
 // alone, so without a notify rule it is left out, as libseccomp does.
-func loadRaw(f *libseccomp.ScmpFilter, list []specs.LinuxSeccompFlag, notify bool) (int, error) {
+func loadRaw(f *libseccomp.ScmpFilter, stub []unix.SockFilter, list []specs.LinuxSeccompFlag, notify bool) (int, error) {
 	bpf, err := exportBPF(f)
 	if err != nil {
 		return -1, fmt.Errorf("export seccomp filter: %w", err)
 	}
 	const insnSize = int(unsafe.Sizeof(unix.SockFilter{}))
-	if len(bpf) == 0 || len(bpf)%insnSize != 0 || len(bpf)/insnSize > 0xffff {
+	if len(bpf) == 0 || len(bpf)%insnSize != 0 {
 		return -1, fmt.Errorf("export seccomp filter: %d bytes is no BPF program", len(bpf))
 	}
-	insns := make([]unix.SockFilter, len(bpf)/insnSize)
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), len(bpf)), bpf)
+	insns := make([]unix.SockFilter, len(stub)+len(bpf)/insnSize)
+	copy(insns, stub)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&insns[len(stub)])), len(bpf)), bpf)
+	if len(insns) > bpfMaxInsns {
+		return -1, fmt.Errorf("seccomp filter: %d BPF instructions, the kernel takes at most %d", len(insns), bpfMaxInsns)
+	}
 	prog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
 	flags := uintptr(filterFlagTsync)
 	for _, fl := range list {

@@ -185,8 +185,9 @@ func TestENOSYSForNewerSyscalls(t *testing.T) {
 		getcwdProbe(4096), // named by no rule, below the maximum: the default errno
 		{Nr: unix.SYS_GETPID},
 		{Nr: unix.SYS_GETRANDOM, Buf: true, Args: [3]uintptr{0, 1}}, // 318, known to libseccomp
-		{Nr: 451}, // cachestat, newer than libseccomp 2.5.4
-		{Nr: 462}, // mseal
+		{Nr: 451},  // cachestat, newer than libseccomp 2.5.4
+		{Nr: 462},  // mseal
+		{Nr: 1000}, // no syscall at all: still ENOSYS, as runc's stub gives it
 	}
 	enosys := int(unix.ENOSYS)
 	for _, archs := range [][]specs.Arch{nil, {specs.ArchX86_64, specs.ArchX86, specs.ArchX32}} {
@@ -198,34 +199,122 @@ func TestENOSYSForNewerSyscalls(t *testing.T) {
 				Syscalls:        []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
 			}
 			res := mustRun(t, childRequest{Profile: profile, Probes: probes})
-			want := []int{int(unix.EACCES), 0, enosys, enosys, enosys}
+			want := []int{int(unix.EACCES), 0, enosys, enosys, enosys, enosys}
 			if !reflect.DeepEqual(res.Errnos, want) {
 				t.Fatalf("errnos = %v, want %v", res.Errnos, want)
 			}
 		})
 	}
-	t.Run("errno ENOSYS default needs no rules", func(t *testing.T) {
+	t.Run("a kill default still gives newer syscalls ENOSYS", func(t *testing.T) {
 		profile := specs.LinuxSeccomp{
-			DefaultAction:   specs.ActErrno,
-			DefaultErrnoRet: uintp(uint(unix.ENOSYS)),
-			Syscalls:        []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
+			DefaultAction: specs.ActKillProcess,
+			Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
 		}
-		f, _, _, err := build(&profile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Release()
-		withENOSYS := profile
-		withENOSYS.DefaultErrnoRet = uintp(uint(unix.EPERM))
-		g, _, _, err := build(&withENOSYS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer g.Release()
-		if a, b := bpfLen(t, f), bpfLen(t, g); a >= b {
-			t.Fatalf("ENOSYS default: %d instructions, EPERM default: %d; want fewer without ENOSYS rules", a, b)
+		res := mustRun(t, childRequest{Profile: profile, Probes: []probe{{Nr: unix.SYS_GETPID}, {Nr: 451}, {Nr: 1000}}})
+		if want := []int{0, enosys, enosys}; !reflect.DeepEqual(res.Errnos, want) {
+			t.Fatalf("errnos = %v, want %v", res.Errnos, want)
 		}
 	})
+}
+
+// TestENOSYSStubRule: which profiles get the stub, as runc 1.5 decides.
+func TestENOSYSStubRule(t *testing.T) {
+	for _, tc := range []struct {
+		def      specs.LinuxSeccompAction
+		errnoRet *uint
+		want     bool
+	}{
+		{specs.ActErrno, nil, true},
+		{specs.ActErrno, uintp(uint(unix.EPERM)), true},
+		{specs.ActErrno, uintp(uint(unix.ENOSYS)), false},
+		{specs.ActKill, nil, true},
+		{specs.ActKillProcess, nil, true},
+		{specs.ActTrap, nil, true},
+		{specs.ActAllow, nil, false},
+		{specs.ActLog, nil, false},
+		{specs.ActTrace, nil, false},
+	} {
+		p := specs.LinuxSeccomp{DefaultAction: tc.def, DefaultErrnoRet: tc.errnoRet}
+		if got := wantsENOSYS(&p); got != tc.want {
+			t.Errorf("default %s (errnoRet %v): stub %v, want %v", tc.def, tc.errnoRet, got, tc.want)
+		}
+	}
+}
+
+// TestENOSYSStubProgram: the stub checks the architecture, jumps to
+// ENOSYS above each maximum and otherwise into the filter that follows;
+// x86_64 and x32 share an audit architecture and split on the x32 bit.
+func TestENOSYSStubProgram(t *testing.T) {
+	stub, err := enosysStub(map[libseccomp.ScmpArch]int{
+		libseccomp.ArchAMD64: 334, libseccomp.ArchX32: x32SyscallBit | 334, libseccomp.ArchX86: 386,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run the program on (arch, nr) by interpreting it.
+	run := func(arch, nr uint32) string {
+		var acc uint32
+		for pc := 0; pc < len(stub); pc++ {
+			in := stub[pc]
+			switch in.Code {
+			case bpfLdAbsW:
+				acc = map[uint32]uint32{offNr: nr, offArch: arch}[in.K]
+				continue
+			case bpfJa:
+				pc += int(in.K)
+				continue
+			case bpfRet:
+				if in.K == retENOSYS {
+					return "ENOSYS"
+				}
+				return "ret"
+			}
+			var cond bool
+			switch in.Code {
+			case bpfJeq:
+				cond = acc == in.K
+			case bpfJgt:
+				cond = acc > in.K
+			case bpfJset:
+				cond = acc&in.K != 0
+			default:
+				t.Fatalf("unexpected opcode %#x at %d", in.Code, pc)
+			}
+			if cond {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		}
+		return "filter"
+	}
+	for _, tc := range []struct {
+		arch, nr uint32
+		want     string
+	}{
+		{unix.AUDIT_ARCH_X86_64, 39, "filter"},
+		{unix.AUDIT_ARCH_X86_64, 334, "filter"},
+		{unix.AUDIT_ARCH_X86_64, 335, "ENOSYS"},
+		{unix.AUDIT_ARCH_X86_64, 1000, "ENOSYS"},
+		{unix.AUDIT_ARCH_X86_64, x32SyscallBit | 10, "filter"},
+		{unix.AUDIT_ARCH_X86_64, x32SyscallBit | 335, "ENOSYS"},
+		{unix.AUDIT_ARCH_I386, 386, "filter"},
+		{unix.AUDIT_ARCH_I386, 387, "ENOSYS"},
+		{unix.AUDIT_ARCH_AARCH64, 5000, "filter"}, // not in the profile: libseccomp's bad-arch action
+	} {
+		if got := run(tc.arch, tc.nr); got != tc.want {
+			t.Errorf("arch %#x nr %#x: %s, want %s", tc.arch, tc.nr, got, tc.want)
+		}
+	}
+	// Without x32 in the profile an x32 syscall goes to the filter (which
+	// refuses the architecture), not to ENOSYS.
+	stub, err = enosysStub(map[libseccomp.ScmpArch]int{libseccomp.ArchAMD64: 334})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run(unix.AUDIT_ARCH_X86_64, x32SyscallBit|335); got != "filter" {
+		t.Errorf("x32 syscall without x32 in the profile: %s, want filter", got)
+	}
 }
 
 func TestExplicitDefaultActionCountsAsNamed(t *testing.T) {

@@ -16,25 +16,20 @@
 // # ENOSYS for syscalls newer than the profile
 //
 // A profile written before a syscall existed would answer it with the
-// default errno (usually EPERM), and programs that probe a new syscall and
-// fall back on ENOSYS break. runc solves this by patching a BPF prefix in
-// front of libseccomp's program. rt takes the simpler road that libseccomp's
-// rule API allows: when the default action is SCMP_ACT_ERRNO (with an errno
-// other than ENOSYS), each architecture gets its own filter, the largest
-// syscall number the profile names on that architecture is computed, and
-// every syscall number above it is given an explicit ENOSYS rule:
+// default action (usually EPERM), and programs that probe a new syscall and
+// fall back on ENOSYS break. rt does what runc 1.5 does: unless the default
+// action is permissive (ALLOW, LOG, TRACE) or ERRNO(ENOSYS) already, a
+// short BPF program (enosys.go) goes in front of libseccomp's: for each
+// architecture of the filter it returns ENOSYS for every syscall numbered
+// above the largest one the profile names on that architecture (x32 apart
+// from x86_64 by its syscall bit; on s390 also for the multiplexer, 0), and
+// lets everything else through to libseccomp's program. The filter is then
+// exported from libseccomp and loaded with seccomp(2) (loadRaw). Syscalls
+// below the maximum that the profile does not name keep the default action,
+// as in runc.
 //
-//   - syscalls libseccomp can name, scanned up to enosysWindow numbers above
-//     the maximum, on every architecture;
-//   - on the native architecture also the raw numbers libseccomp cannot name
-//     (syscalls newer than the library), up to enosysHeadroom numbers past
-//     the highest one it can.
-//
-// The per-architecture filters are merged into one before loading. The
-// filter is built as a binary tree (optimize level 2) so the added rules
-// cost O(log n) per syscall, not a linear scan. The limit of this approach
-// is the headroom: a syscall numbered more than enosysHeadroom past the
-// newest one libseccomp knows still gets the default errno.
+// The filter is built per architecture and merged, as a binary tree
+// (optimize level 2): O(log n) per syscall.
 //
 // # Notify
 //
