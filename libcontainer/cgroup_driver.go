@@ -14,7 +14,7 @@ func newCgroup(o CreateOpts, spec *specs.Spec) (cgroups.Manager, error) {
 	if o.SystemdCgroup && o.Rootless {
 		// The user's own systemd (the user bus) would give a rootless
 		// container a delegated scope; rt talks to the system's only.
-		return nil, errors.New("--systemd-cgroup: rootless containers through the user's systemd are not supported yet")
+		return nil, errors.New("rootless containers through the user's systemd (--systemd-cgroup) are not supported yet")
 	}
 	if o.Rootless {
 		return cgroups.NewRootless(spec.Linux.CgroupsPath, o.ID)

@@ -308,3 +308,14 @@ host_cgroups_denied() {
 	[ "$status" -eq 0 ]
 	[ "$output" = ok ]
 }
+
+@test "rootless: --systemd-cgroup (the user's systemd) is refused with one line, nothing left" {
+	requires_rt
+	update_config -b "$RL_BUNDLE" '.process.args = ["true"]'
+	run as_user "$RT" --root "$RL_ROOT" --systemd-cgroup run --bundle "$RL_BUNDLE" user-systemd
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"rootless containers through the user's systemd (--systemd-cgroup) are not supported yet"* ]]
+	[ ! -e "$RL_ROOT/user-systemd" ]
+}
