@@ -81,6 +81,26 @@ build_recvtty() {
 	export RECVTTY
 }
 
+# build_sysprobe: $SYSPROBE, testdata/sysprobe (raw syscalls by number,
+# prints the kernel's answers) built static once per test file (call it
+# from setup_file).
+build_sysprobe() {
+	SYSPROBE="$BATS_FILE_TMPDIR/sysprobe"
+	local go=go
+	command -v go >/dev/null || go=/usr/local/go/bin/go
+	(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$SYSPROBE" ./tests/integration/testdata/sysprobe)
+	export SYSPROBE
+}
+
+# syscalls_up_to MAX [EXCEPT]: JSON array of the x86_64 syscall names
+# numbered 0..MAX but EXCEPT, from linux-libc-dev's unistd_64.h.
+UNISTD_64=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
+syscalls_up_to() {
+	[[ -r "$UNISTD_64" ]] || { echo "no $UNISTD_64: make test-deps installs linux-libc-dev" >&2; return 1; }
+	awk -v max="$1" -v except="${2:-}" '$1 == "#define" && $2 ~ /^__NR_/ && $3 ~ /^[0-9]+$/ && $3 <= max {
+		name = substr($2, 6); if (name != except) print name }' "$UNISTD_64" | jq -R . | jq -s -c .
+}
+
 # start_agent FLAGS...: contrib/cmd/seccomp-agent, built once per run, on
 # $AGENT_SOCK; the file's teardown calls stop_agent.
 start_agent() {

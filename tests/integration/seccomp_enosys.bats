@@ -10,27 +10,13 @@
 
 load helpers
 
-UNISTD=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
-
 setup_file() {
-	local go=go
-	command -v go >/dev/null || go=/usr/local/go/bin/go
-	SYSPROBE="$BATS_FILE_TMPDIR/sysprobe"
-	(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$SYSPROBE" ./tests/integration/testdata/sysprobe)
-	export SYSPROBE
+	build_sysprobe
 }
 
 setup() {
 	common_setup
 	[[ "$(uname -m)" == x86_64 ]] || skip "syscall numbers below are x86_64's"
-	[[ -r "$UNISTD" ]] || { echo "no $UNISTD: make test-deps installs linux-libc-dev" >&2; return 1; }
-}
-
-# allow_up_to MAX [EXCEPT]: JSON array of the x86_64 syscall names numbered
-# 0..MAX, without EXCEPT.
-allow_up_to() {
-	awk -v max="$1" -v except="${2:-}" '$1 == "#define" && $2 ~ /^__NR_/ && $3 ~ /^[0-9]+$/ && $3 <= max {
-		name = substr($2, 6); if (name != except) print name }' "$UNISTD" | jq -R . | jq -s -c .
 }
 
 # probe_bundle DEFAULT_ACTION EXTRA_JQ: a bundle whose workload is sysprobe
@@ -42,7 +28,7 @@ probe_bundle() {
 	cp "$SYSPROBE" "$BUNDLE/rootfs/bin/sysprobe"
 	set_args /bin/sysprobe 39 110 435 1000
 	update_config ".linux.seccomp = {defaultAction: \$d, architectures: [\"SCMP_ARCH_X86_64\"], syscalls: [{names: \$n, action: \"SCMP_ACT_ALLOW\"}]} $2" \
-		--arg d "$1" --argjson n "$(allow_up_to 334 getppid)"
+		--arg d "$1" --argjson n "$(syscalls_up_to 334 getppid)"
 }
 
 @test "seccomp ENOSYS: with an ERRNO default, newer syscalls get ENOSYS, an older unlisted one the default errno" {
