@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"errors"
+	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -51,6 +52,9 @@ type none struct{}
 func (none) Apply(int) error     { return nil }
 func (none) JoinProcs(int) error { return nil }
 func (none) Set(r *specs.LinuxResources) error {
+	if c := fs.Wanted(r); c != "" {
+		return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", c) // runc's words
+	}
 	if fs2.NeedsController(r) {
 		return errors.New("cannot set limits: container could not join or create cgroup")
 	}

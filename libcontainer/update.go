@@ -60,6 +60,10 @@ func (c *Container) setResources(cg cgroups.Manager, cur, u *specs.LinuxResource
 		return nil, err
 	}
 	if err := cg.Set(delta); err != nil {
+		if cg.Paths().IsZero() && cgroups.UnitName(cg) == "" {
+			// No cgroup at all (rootless): nothing was written to undo.
+			return nil, err
+		}
 		if rerr := cg.Set(previousValues(cur, delta)); rerr != nil && c.log != nil {
 			c.log.Warn(fmt.Sprintf("Setting back cgroup configs failed due to error: %v, your state.json and actual configs might be inconsistent.", rerr))
 		}

@@ -368,3 +368,17 @@ func setCpuset(dir, cpus, mems string) error {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
+
+// Wanted names the first v1 controller other than devices that r sets a
+// limit in, in Set's order, or "" for none.
+func Wanted(r *specs.LinuxResources) string {
+	if r == nil {
+		return ""
+	}
+	for _, c := range controllers {
+		if c.set != nil && c.name != "devices" && c.wants(r) {
+			return c.name
+		}
+	}
+	return ""
+}

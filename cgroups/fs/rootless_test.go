@@ -58,3 +58,16 @@ func TestSkipDenied(t *testing.T) {
 		t.Error("device rules into a missing dir accepted without rootless")
 	}
 }
+
+func TestWanted(t *testing.T) {
+	limit := int64(10)
+	if w := Wanted(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Access: "rwm"}}}); w != "" {
+		t.Errorf("devices only: %q", w)
+	}
+	if w := Wanted(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}, Memory: &specs.LinuxMemory{Limit: &limit}}); w != "memory" {
+		t.Errorf("memory and pids: %q, want memory (Set's order)", w)
+	}
+	if w := Wanted(nil); w != "" {
+		t.Errorf("nil: %q", w)
+	}
+}

@@ -243,6 +243,11 @@ host_cgroups_denied() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot toggle freezer: cgroups not configured for container"* ]]
 	[ "$(rl state no-cgroup | jq -r .status)" = running ]
+	run rl update --memory 100M no-cgroup
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot set memory limit: container could not join or create cgroup"* ]]
+	[ "$(rl state no-cgroup | jq -r .status)" = running ]
 }
 
 @test "rootless: a limit without a writable cgroup fails with runc's words, nothing left" {
