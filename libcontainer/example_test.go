@@ -43,7 +43,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	root := filepath.Join(dir, "state")
 	const id = "example"
-	if err := writeBundle(dir); err != nil {
+	if err := writeBundle(dir, "sleep", "1000"); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -98,6 +98,11 @@ func Example() {
 		return
 	}
 	fmt.Println("resumed:", status())
+	code, err := c.ExecWait(libcontainer.ExecOpts{
+		Process: &specs.Process{Args: []string{"sh", "-c", "exit 5"}, Env: []string{"PATH=/bin"}, Cwd: "/"},
+		Log:     log,
+	})
+	fmt.Println("exec and wait:", code, err)
 
 	limit := int64(42)
 	if err := c.Update(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}); err != nil {
@@ -141,6 +146,7 @@ func Example() {
 	// paused: paused
 	// exec: true cannot exec in a paused container (use --ignore-paused to override)
 	// resumed: running
+	// exec and wait: 5 <nil>
 	// pids limit: 42
 	// processes: 1
 	// killed: stopped
@@ -148,9 +154,50 @@ func Example() {
 	// deleted: true
 }
 
+// ExampleRun is rt run through the library: Run creates and starts the
+// container, waits for its workload in the foreground, deletes it and
+// returns the workload's exit status.
+func ExampleRun() {
+	dir, err := os.MkdirTemp("", "rt-example-run-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	root := filepath.Join(dir, "state")
+	const id = "example-run"
+	if err := writeBundle(dir, "sh", "-c", "exit 3"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer devNull.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	defer func() {
+		if c, err := libcontainer.Load(root, id, log); err == nil {
+			c.Delete(true)
+		}
+	}()
+
+	code, err := libcontainer.Run(libcontainer.RunOpts{CreateOpts: libcontainer.CreateOpts{
+		Root: root, ID: id, Bundle: dir, Log: log,
+		Stdio: [3]*os.File{devNull, devNull, devNull},
+	}})
+	fmt.Println("exit status:", code, err)
+	_, err = libcontainer.Load(root, id, log)
+	fmt.Println("deleted:", errors.Is(err, libcontainer.ErrNotExist))
+	// Output:
+	// exit status: 3 <nil>
+	// deleted: true
+}
+
 // writeBundle makes a bundle in dir: a busybox rootfs and a config whose
-// process sleeps, in new namespaces and a cgroup of its own.
-func writeBundle(dir string) error {
+// process runs args, in new namespaces and a cgroup of its own.
+func writeBundle(dir string, args ...string) error {
 	rootfs := filepath.Join(dir, "rootfs")
 	for _, d := range []string{"bin", "proc", "dev", "sys", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
@@ -173,7 +220,7 @@ func writeBundle(dir string) error {
 		Version: specs.Version,
 		Root:    &specs.Root{Path: "rootfs"},
 		Process: &specs.Process{
-			Args: []string{"sleep", "1000"},
+			Args: args,
 			Env:  []string{"PATH=/bin"},
 			Cwd:  "/",
 		},
