@@ -219,7 +219,7 @@ func Create(o CreateOpts) (c *Container, err error) {
 		CgroupPaths: st.CgroupPaths, SELinux: lsm.SELinuxEnabled(),
 		ID: o.ID, Spec: spec, Rootfs: rootfs, Bundle: bundle, NoPivot: o.NoPivot,
 		HostMounts:  !hasOwnNamespace(spec, specs.MountNamespace),
-		PreserveFds: o.PreserveFds, NoNewKeyring: o.NoNewKeyring,
+		PreserveFds: o.PreserveFds, NoNewKeyring: o.NoNewKeyring, Rootless: rootlessEUID(),
 	}
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	for i, f := range o.Stdio {

@@ -216,6 +216,13 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 	}
 	unix.Close(sock)
 	if fifoFd >= 0 {
+		if cfg.Rootless {
+			// Only the fifos and the caller's fds are open; the binary
+			// is a sealed or read-only copy (see protectedExe).
+			if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err != nil {
+				return fmt.Errorf("prctl(PR_SET_DUMPABLE): %w", err)
+			}
+		}
 		b := make([]byte, 1)
 		for {
 			_, err := unix.Read(fifoFd, b)
@@ -227,6 +234,11 @@ func finishAndExec(sock int, cfg *initConfig, proc *specs.Process, fifoFd int) e
 			}
 		}
 		unix.Close(fifoFd)
+		if cfg.Rootless {
+			if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+				startFailed(cfg.ExecResultFd, fmt.Errorf("prctl(PR_SET_DUMPABLE): %w", err), 1)
+			}
+		}
 		st := &specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreated,
 			Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
 		if err := runHooks(cfg.Spec, hookStartContainer, st, nil, proc.Env...); err != nil {

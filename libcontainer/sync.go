@@ -91,6 +91,11 @@ type initConfig struct {
 	// SELinux is whether SELinux is enabled, decided by the parent: inside the
 	// container's mount namespace selinuxfs is not visible.
 	SELinux bool `json:"selinux,omitempty"`
+	// Rootless: the parent is not root. While the init waits for start it
+	// is then dumpable, as runc's is: the kernel lets the user (who is not
+	// privileged in the host's user namespace) open the namespace files of
+	// a dumpable process only, and rt exec joins those.
+	Rootless bool `json:"rootless,omitempty"`
 	// sock is the init's end of the sync socket (not sent: set by the init).
 	sock int
 }

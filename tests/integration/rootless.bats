@@ -163,6 +163,20 @@ wide_maps() {
 	[ ! -e "$RL_ROOT/life" ]
 }
 
+@test "rootless: exec into a created container; its init's binary stays unwritable" {
+	update_config -b "$RL_BUNDLE" '.process.args = ["sleep", "1000"]'
+	rl create --bundle "$RL_BUNDLE" created </dev/null >/dev/null 2>&1
+	[ "$(rl state created | jq -r .status)" = created ]
+	run rl exec created sh -c 'echo in-created; if echo x >>/proc/1/exe; then echo written; fi'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = in-created ]
+	[[ "$output" != *written* ]]
+	rl start created
+	[ "$(rl state created | jq -r .status)" = running ]
+	rl delete -f created
+}
+
 # wait_for_status_as_user ID STATUS: poll rl state for up to 5 s.
 wait_for_status_as_user() {
 	local i
