@@ -49,6 +49,12 @@ func None() Manager { return none{} }
 
 type none struct{}
 
+// IsNone says whether m is None's manager (no cgroup at all).
+func IsNone(m Manager) bool {
+	_, ok := m.(none)
+	return ok
+}
+
 func (none) Apply(int) error     { return nil }
 func (none) JoinProcs(int) error { return nil }
 func (none) Set(r *specs.LinuxResources) error {

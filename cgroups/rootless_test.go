@@ -11,6 +11,9 @@ import (
 // remove, limits and the freezer refused in runc's words.
 func TestNone(t *testing.T) {
 	m := None()
+	if !IsNone(m) || IsNone(zeroIsUnset{m}) {
+		t.Error("IsNone")
+	}
 	if err := m.Apply(1); err != nil {
 		t.Error(err)
 	}

@@ -60,7 +60,7 @@ func (c *Container) setResources(cg cgroups.Manager, cur, u *specs.LinuxResource
 		return nil, err
 	}
 	if err := cg.Set(delta); err != nil {
-		if cg.Paths().IsZero() && cgroups.UnitName(cg) == "" {
+		if cgroups.IsNone(cg) {
 			// No cgroup at all (rootless): nothing was written to undo.
 			return nil, err
 		}
