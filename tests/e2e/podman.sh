@@ -107,6 +107,7 @@ podman_rootless_setup() {
 	# The user reaches its dir through the run's temp dir (not list it).
 	chmod 711 "$E2E_TMP"
 	mkdir -p "$d"/{home,xdg,root,run,tmp}
+	chmod 755 "$d"
 	chmod 700 "$d/xdg"
 	cat >"$d/storage.conf" <<TOML
 [storage]
@@ -125,9 +126,13 @@ tmp_dir = "$d/tmp"
 volume_path = "$d/root/volumes"
 static_dir = "$d/root/libpod"
 TOML
-	# The runtime's argv log, as make_wrapper keeps it, written as the user.
+	# The runtime as the user runs it: a copy in reach (the tree's own dir
+	# may be root's alone), under the same name, behind make_wrapper's
+	# argv log, written as the user.
 	local w
-	w=$(make_wrapper podman-rootless)
+	mkdir -m 755 "$d/bin"
+	cp "$E2E_RUNTIME" "$d/bin/"
+	w=$(E2E_RUNTIME="$d/bin/$(basename "$E2E_RUNTIME")" make_wrapper podman-rootless)
 	: >"$E2E_TMP/argv/podman-rootless"
 	chown -R "$PODMAN_RL_USER:" "$d" "$E2E_TMP/argv/podman-rootless"
 	PODMAN_RL=(runuser -u "$PODMAN_RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$d/home"

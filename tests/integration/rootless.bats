@@ -42,22 +42,34 @@ setup_file() {
 	chmod 755 "$RL_DIR"
 	mkdir -m 700 "$RL_DIR/xdg" "$RL_DIR/state"
 	chown "$RL_UID:$RL_GID" "$RL_DIR/xdg" "$RL_DIR/state"
+	# The runtime as the user runs it: a copy in reach (the tree's own dir
+	# may be root's alone), under the same name.
+	export RL_RT
+	mkdir -m 755 "$RL_DIR/bin"
+	RL_RT="$RL_DIR/bin/$(basename "$RT")"
+	cp "$RT" "$RL_RT"
+	chmod 755 "$RL_RT"
 }
 
 teardown_file() {
 	[[ -n "${RL_USER:-}" ]] || return 0
-	if [[ -n "${RL_DIR:-}" ]]; then
+	if [[ -n "${RL_DIR:-}" && -x "${RL_RT:-}" ]]; then
 		local root id
 		for root in "$RL_DIR"/xdg/*/ "$RL_DIR"/state/; do
 			[[ -d "$root" ]] || continue
-			for id in $(as_user "$RT" --root "$root" list -q 2>/dev/null); do
-				as_user "$RT" --root "$root" delete -f "$id" >/dev/null 2>&1
+			for id in $(as_user "$RL_RT" --root "$root" list -q 2>/dev/null); do
+				as_user "$RL_RT" --root "$root" delete -f "$id" >/dev/null 2>&1
 			done
 		done
-		rm -rf "$RL_DIR"
 	fi
+	[[ -n "${RL_DIR:-}" ]] && rm -rf "$RL_DIR"
 	if id "$RL_USER" >/dev/null 2>&1; then
-		usermod --del-subuids "$RL_SUBUID-$((RL_SUBUID + 65535))" --del-subgids "$RL_SUBGID-$((RL_SUBGID + 65535))" "$RL_USER" 2>/dev/null
+		local f sub
+		for f in subuid subgid; do
+			for sub in $(awk -F: -v u="$RL_USER" '$1 == u { print $2 "-" $2 + $3 - 1 }' /etc/$f); do
+				usermod "--del-${f}s" "$sub" "$RL_USER"
+			done
+		done
 		userdel "$RL_USER"
 	fi
 	return 0
@@ -71,15 +83,15 @@ setup() {
 	cp -a "$ROOTFS_CACHE" "$RL_BUNDLE/rootfs"
 	rm -f "$RL_BUNDLE/rootfs/.done"
 	chown -R "$RL_UID:$RL_GID" "$RL_BUNDLE"
-	as_user "$RT" spec --rootless --bundle "$RL_BUNDLE"
+	as_user "$RL_RT" spec --rootless --bundle "$RL_BUNDLE"
 	update_config -b "$RL_BUNDLE" '.process.terminal = false | .root.readonly = false'
 	chown "$RL_UID:$RL_GID" "$RL_BUNDLE/config.json"
 }
 
 teardown() {
 	local id
-	for id in $(as_user "$RT" --root "$RL_ROOT" list -q 2>/dev/null); do
-		as_user "$RT" --root "$RL_ROOT" delete -f "$id" >/dev/null 2>&1
+	for id in $(as_user "$RL_RT" --root "$RL_ROOT" list -q 2>/dev/null); do
+		as_user "$RL_RT" --root "$RL_ROOT" delete -f "$id" >/dev/null 2>&1
 	done
 	rm -rf "$RL_BUNDLE"
 }
@@ -93,7 +105,7 @@ as_user() {
 
 # rl ARGS...: $RT as the test user, on this test's state root.
 rl() {
-	as_user "$RT" --root "$RL_ROOT" "$@"
+	as_user "$RL_RT" --root "$RL_ROOT" "$@"
 }
 
 # wide_maps: root is the user, 1..65536 its subordinate ids (newuidmap).
@@ -107,8 +119,8 @@ wide_maps() {
 	local d="$RL_DIR/spec-$BATS_TEST_NUMBER"
 	mkdir -p "$d/plain" "$d/rootless"
 	chown -R "$RL_UID:$RL_GID" "$d"
-	as_user "$RT" spec --bundle "$d/plain"
-	as_user "$RT" spec --rootless --bundle "$d/rootless"
+	as_user "$RL_RT" spec --bundle "$d/plain"
+	as_user "$RL_RT" spec --rootless --bundle "$d/rootless"
 	# runc's rules: a user namespace instead of a network one, the caller's
 	# own ids mapped to root, /sys bound from the host, no uid=/gid=
 	# options, no resources.
@@ -191,13 +203,13 @@ wait_for_status_as_user() {
 	local name=runc
 	is_rt && name=rt
 	update_config -b "$RL_BUNDLE" '.process.args = ["sleep", "1000"]'
-	as_user "$RT" run -d --bundle "$RL_BUNDLE" xdg-root </dev/null >/dev/null 2>&1
+	as_user "$RL_RT" run -d --bundle "$RL_BUNDLE" xdg-root </dev/null >/dev/null 2>&1
 	run stat -c '%u %A' "$RL_DIR/xdg/$name"
 	[ "$output" = "$RL_UID drwx-----T" ]
 	[ -f "$RL_DIR/xdg/$name/xdg-root/state.json" ]
-	run as_user "$RT" list -q
+	run as_user "$RL_RT" list -q
 	[ "$output" = xdg-root ]
-	as_user "$RT" delete -f xdg-root
+	as_user "$RL_RT" delete -f xdg-root
 	[ ! -e "$RL_DIR/xdg/$name/xdg-root" ]
 }
 
@@ -282,7 +294,7 @@ host_cgroups_denied() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"/rt-rootless-denied: permission denied"* ]]
 	update_config -b "$RL_BUNDLE" 'del(.linux.cgroupsPath)'
-	run as_user "$RT" --root "$RL_ROOT" --rootless false run --bundle "$RL_BUNDLE" not-rootless
+	run as_user "$RL_RT" --root "$RL_ROOT" --rootless false run --bundle "$RL_BUNDLE" not-rootless
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"permission denied"* ]]
@@ -291,12 +303,12 @@ host_cgroups_denied() {
 }
 
 @test "rootless: --rootless takes true, false or auto" {
-	run as_user "$RT" --root "$RL_ROOT" --rootless xyz run --bundle "$RL_BUNDLE" bad-flag
+	run as_user "$RL_RT" --root "$RL_ROOT" --rootless xyz run --bundle "$RL_BUNDLE" bad-flag
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *strconv.ParseBool*xyz*"invalid syntax"* ]]
 	update_config -b "$RL_BUNDLE" '.process.args = ["true"]'
-	as_user "$RT" --root "$RL_ROOT" --rootless true run --bundle "$RL_BUNDLE" flag-true
+	as_user "$RL_RT" --root "$RL_ROOT" --rootless true run --bundle "$RL_BUNDLE" flag-true
 }
 
 @test "rootless: devices are bind mounts of the host's nodes" {
@@ -331,7 +343,7 @@ host_cgroups_denied() {
 @test "rootless: --systemd-cgroup (the user's systemd) is refused with one line, nothing left" {
 	requires_rt
 	update_config -b "$RL_BUNDLE" '.process.args = ["true"]'
-	run as_user "$RT" --root "$RL_ROOT" --systemd-cgroup run --bundle "$RL_BUNDLE" user-systemd
+	run as_user "$RL_RT" --root "$RL_ROOT" --systemd-cgroup run --bundle "$RL_BUNDLE" user-systemd
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[ "${#lines[@]}" -eq 1 ]
