@@ -1,9 +1,10 @@
 #!/bin/bash
 # Run bats files inside a throw-away qemu guest (Debian 6.1 kernel, cgroup v2 or v1, AppArmor,
-# SELinux or no LSM), all in one boot. See tests/vm/README.md.
+# SELinux or no LSM; a shell or systemd as PID 1), all in one boot. See tests/vm/README.md.
 #
-# usage: tests/vm/run.sh [--cgroup v2|v1] [--lsm apparmor|selinux|none] [--permissive] [--timeout S]
-#                        [--mem MB] [--cpus N] [--accel auto|kvm|tcg] [--rt PATH] [--keep] -- BATS_ARG...
+# usage: tests/vm/run.sh [--cgroup v2|v1] [--lsm apparmor|selinux|none] [--permissive] [--init shell|systemd]
+#                        [--timeout S] [--mem MB] [--cpus N] [--accel auto|kvm|tcg] [--rt PATH] [--keep]
+#                        -- BATS_ARG...
 # BATS_ARG: bats files or directories under the repository, and bats options (--filter RE, --tap, ...).
 # Exit code: that of bats in the guest; 124 when --timeout ran out; 125 when the VM failed (the
 # console tail is printed); 2 for a usage error.
@@ -16,16 +17,17 @@ VM_CACHE=${RT_VM_CACHE:-/var/cache/rt-vm}
 . "$HERE/lib/build.sh"
 
 usage() {
-	sed -n 's/^# \{0,1\}//; 5,9p' "${BASH_SOURCE[0]}" >&2
+	sed -n 's/^# \{0,1\}//; 5,10p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
-CG=v2 LSM=apparmor SEMODE=enforcing TIMEOUT=600 MEM=2048 CPUS=2 ACCEL=auto RTBIN=$REPO/rt KEEP=0
+CG=v2 LSM=apparmor SEMODE=enforcing INIT=shell TIMEOUT=600 MEM=2048 CPUS=2 ACCEL=auto RTBIN=$REPO/rt KEEP=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cgroup) CG=${2:-}; shift 2 || usage ;;
 	--lsm) LSM=${2:-}; shift 2 || usage ;;
 	--permissive) SEMODE=permissive; shift ;;
+	--init) INIT=${2:-}; shift 2 || usage ;;
 	--timeout) TIMEOUT=${2:-}; shift 2 || usage ;;
 	--mem) MEM=${2:-}; shift 2 || usage ;;
 	--cpus) CPUS=${2:-}; shift 2 || usage ;;
@@ -39,6 +41,9 @@ while [ $# -gt 0 ]; do
 done
 case $CG in v1 | v2) ;; *) echo "rt-vm: --cgroup must be v1 or v2, not '$CG'" >&2; exit 2 ;; esac
 case $LSM in apparmor | selinux | none) ;; *) echo "rt-vm: --lsm must be apparmor, selinux or none, not '$LSM'" >&2; exit 2 ;; esac
+case $INIT in shell | systemd) ;; *) echo "rt-vm: --init must be shell or systemd, not '$INIT'" >&2; exit 2 ;; esac
+# systemd would load the SELinux policy itself, differently from the shell init: not combined.
+[ "$INIT" = systemd ] && [ "$LSM" = selinux ] && { echo "rt-vm: --init systemd does not go with --lsm selinux" >&2; exit 2; }
 case $ACCEL in auto | kvm | tcg) ;; *) echo "rt-vm: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
 for n in "$TIMEOUT" "$MEM" "$CPUS"; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "rt-vm: '$n' is not a positive integer" >&2; exit 2; }
@@ -67,9 +72,10 @@ mkdir -p "$VM_CACHE" || { echo "rt-vm: cannot create cache dir $VM_CACHE" >&2; e
 # One builder at a time; concurrent runs wait here and then share the cached base.
 exec 9>"$VM_CACHE/.lock"
 flock 9
-SE_NEEDS=()
+SE_NEEDS=() SD_NEEDS=()
 [ "$LSM" = selinux ] && SE_NEEDS=("${VM_SELINUX_NEEDS[@]}")
-vm_ensure_host_tools "${SE_NEEDS[@]}" || exit 125
+[ "$INIT" = systemd ] && SD_NEEDS=("${VM_SYSTEMD_NEEDS[@]}")
+vm_ensure_host_tools "${SE_NEEDS[@]}" "${SD_NEEDS[@]}" || exit 125
 KV=$(vm_kernel_version)
 if [ -z "$KV" ]; then
 	apt-get update -qq && KV=$(vm_kernel_version)
@@ -100,6 +106,16 @@ if [ "$LSM" = selinux ]; then
 		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.selinux-*" ! -name "${SELAYER##*/}" -delete
 	fi
 	LAYERS+=("$SELAYER")
+fi
+if [ "$INIT" = systemd ]; then
+	SDHASH=$(dpkg-query -W "${VM_SYSTEMD_PKGS[@]}" | sha256sum | cut -c1-16)
+	SDLAYER=$BASE.systemd-$SDHASH
+	if [ ! -f "$SDLAYER" ]; then
+		vm_log "building the systemd layer (package hash $SDHASH)"
+		vm_build_systemd_layer "$BASE" "$SDLAYER" || { vm_log "systemd layer build failed"; exit 125; }
+		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.systemd-*" ! -name "${SDLAYER##*/}" -delete
+	fi
+	LAYERS+=("$SDLAYER")
 fi
 flock -u 9
 T1=$(date +%s.%N)
@@ -139,7 +155,7 @@ else
 fi
 {
 	echo 'export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TMPDIR=/tmp TERM=dumb RT_VM=1'
-	printf 'export RT=%q REPO=%q RT_VM_CGROUP=%q RT_VM_LSM=%q\n' "$RT" "$REPO" "$CG" "$LSM"
+	printf 'export RT=%q REPO=%q RT_VM_CGROUP=%q RT_VM_LSM=%q RT_VM_INIT=%q\n' "$RT" "$REPO" "$CG" "$LSM" "$INIT"
 	[ "$LSM" = selinux ] && printf 'export RT_VM_SELINUX=%q\n' "$SEMODE"
 	printf 'echo "rt-vm: guest ready at uptime $(cut -d" " -f1 /proc/uptime)s" >/dev/console\n'
 	printf 'exec bats'
@@ -148,7 +164,7 @@ fi
 } >"$PR/opt/rt-vm/run"
 (cd "$PR" && find . | cpio -o -H newc --quiet -R 0:0) | cat "${LAYERS[@]}" - >"$RUN/initrd" || exit 125
 
-CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic rdinit=/init vm.cgroup=$CG vm.lsm=$LSM vm.repo=$REPO"
+CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic rdinit=/init vm.cgroup=$CG vm.lsm=$LSM vm.init=$INIT vm.repo=$REPO"
 case $CG in
 v2) CMDLINE+=" systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" ;;
 v1) CMDLINE+=" systemd.unified_cgroup_hierarchy=0" ;;
@@ -193,8 +209,8 @@ RC=$(tr -dc 0-9 <"$RUN/rc")
 READY=$(sed -n 's/^rt-vm: guest ready at uptime \([0-9.]*\)s.*/\1/p' "$RUN/console.log" | tail -n1)
 DONE=$(sed -n 's/^rt-vm: guest done at uptime \([0-9.]*\)s.*/\1/p' "$RUN/console.log" | tail -n1)
 [ "$LSM" = selinux ] && LSM="selinux ($SEMODE)"
-vm_log "$(printf 'kernel %s (%s), %s, cgroup %s, lsm %s: prepare %.1fs, vm %.1fs (guest booted in %ss, tests done at %ss)' \
-	"$KV" "${KIMG##*/}" "$ACCEL" "$CG" "$LSM" "$(awk "BEGIN{print $T1 - $T0}")" "$(awk "BEGIN{print $T2 - $T1}")" \
+vm_log "$(printf 'kernel %s (%s), %s, init %s, cgroup %s, lsm %s: prepare %.1fs, vm %.1fs (guest booted in %ss, tests done at %ss)' \
+	"$KV" "${KIMG##*/}" "$ACCEL" "$INIT" "$CG" "$LSM" "$(awk "BEGIN{print $T1 - $T0}")" "$(awk "BEGIN{print $T2 - $T1}")" \
 	"${READY:-?}" "${DONE:-?}")"
 if [ -z "$RC" ]; then
 	if [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then

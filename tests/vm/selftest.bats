@@ -21,11 +21,33 @@ teardown() {
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]
 	[ ! -e /sys/fs/cgroup/memory/memory.limit_in_bytes ]
 	read -r -a enabled </sys/fs/cgroup/cgroup.subtree_control
+	if [ "$RT_VM_INIT" = systemd ]; then
+		# systemd owns the root's subtree_control: memory and pids from the start, the rest
+		# once a unit asks (Delegate=yes, accounting).
+		[[ " ${enabled[*]} " == *" memory "* && " ${enabled[*]} " == *" pids "* ]]
+		return
+	fi
 	for c in memory pids cpu io cpuset hugetlb; do
 		[[ " ${enabled[*]} " == *" $c "* ]] || { echo "controller $c not enabled: ${enabled[*]}"; return 1; }
 	done
 	# Every available controller is enabled, not just the ones named above.
 	[ "$(tr ' ' '\n' </sys/fs/cgroup/cgroup.controllers | sort)" = "$(printf '%s\n' "${enabled[@]}" | sort)" ]
+}
+
+@test "systemd is PID 1, answers on the system bus and runs a transient scope (--init systemd)" {
+	[ "$RT_VM_INIT" = systemd ] || skip "guest booted with --init $RT_VM_INIT"
+	[ "$(cat /proc/1/comm)" = systemd ]
+	[ -d /run/systemd/system ]
+	run busctl --system get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+		org.freedesktop.systemd1.Manager Version
+	[ "$status" -eq 0 ]
+	[[ "$output" == 's "'[0-9]* ]]
+	# Booted whole: no unit failed.
+	systemctl --failed --no-legend --no-pager
+	[ -z "$(systemctl --failed --no-legend --no-pager)" ]
+	run systemd-run --scope --unit "rt-vm-selftest-$$" cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0::/system.slice/rt-vm-selftest-$$.scope" || "$output" == *":name=systemd:/system.slice/rt-vm-selftest-$$.scope"* ]]
 }
 
 @test "cgroup v1 hierarchies are mounted when the guest booted with --cgroup v1" {

@@ -9,6 +9,10 @@
 #   base-<KV>-<hash>.cpio.selinux-<sehash>
 #                           the SELinux layer (--lsm selinux only): Debian's policy and its tools,
 #                           appended to that base; <sehash> covers the SELinux package versions.
+#   base-<KV>-<hash>.cpio.systemd-<sdhash>
+#                           the systemd layer (--init systemd only): systemd, its shared library
+#                           and D-Bus with the units that run the tests; <sdhash> covers their
+#                           package versions.
 
 # Host packages the harness needs, as "path-that-proves-it-is-there:package".
 VM_HOST_NEEDS=(
@@ -36,11 +40,22 @@ VM_SELINUX_NEEDS=(
 )
 VM_SELINUX_PKGS=(selinux-policy-default policycoreutils selinux-utils)
 
+# Host packages the systemd layer needs (--init systemd only). On a host whose init is not systemd
+# they switch nothing (that is systemd-sysv, which is not installed) and start nothing (policy-rc.d).
+VM_SYSTEMD_NEEDS=(
+	/lib/systemd/systemd:systemd
+	/usr/bin/dbus-daemon:dbus-daemon
+	/usr/share/dbus-1/system.conf:dbus-system-bus-common
+	/lib/systemd/system/dbus.service:dbus
+)
+VM_SYSTEMD_PKGS=(systemd libsystemd-shared dbus dbus-daemon dbus-system-bus-common)
+
 # Host packages whose executables are copied whole into the guest (GNU tools bats and tests use).
 VM_GUEST_PKGS=(bash coreutils findutils grep sed mawk diffutils procps util-linux mount kmod jq)
 
 # Kernel modules loaded at boot or on demand in the guest (their dependencies come along).
-VM_MODULES=(virtio_pci virtio_console virtio_rng 9pnet_virtio 9p overlay veth bridge dummy loop tun)
+# autofs4 is for systemd (--init systemd), which loads it itself at start.
+VM_MODULES=(virtio_pci virtio_console virtio_rng 9pnet_virtio 9p overlay veth bridge dummy loop tun autofs4)
 
 vm_log() { echo "rt-vm: $*" >&2; }
 
@@ -196,6 +211,8 @@ vm_fill_stage() {
 	mkdir -p "$st"/{dev,proc,sys,run,tmp,mnt,etc,root,var/tmp,opt/rt}
 	chmod 1777 "$st/tmp" "$st/var/tmp"
 	for pkg in "${VM_GUEST_PKGS[@]}"; do vm_copy_pkg_bins "$pkg" "$st" || return 1; done
+	# awk is an alternatives link, in no package's file list: mawk, not busybox's (no math).
+	ln -s mawk "$st/usr/bin/awk" || return 1
 	vm_copy_file /usr/sbin/apparmor_parser "$st" &&
 		vm_copy_file /lib64/ld-linux-x86-64.so.2 "$st" || return 1
 	# bats is shell scripts: the entry point and its lib/libexec trees.
@@ -250,6 +267,81 @@ vm_build_selinux_layer() {
 		(cd "$st" && find . ! -type d ! -type l | sed 's|^\.||') | { grep -xF -f "$base.files" || true; } |
 			while read -r f; do rm -f "$st$f"; done || exit 1
 		# The /bin, /sbin, /lib, /lib64 symlinks are the base's; the archive must not carry them.
+		(cd "$st" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
+			-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
+			mv "$out.tmp" "$out"
+	) || rc=1
+	rm -rf "$st" "$out.tmp"
+	return $rc
+}
+
+# vm_copy_pkg_tree copies what host package $1 installs (files and symlinks, without docs, manuals,
+# translations, shell completions and sysvinit scripts) into the stage dir $2, with the libraries
+# of its ELF files. Paths under /bin, /sbin, /lib and /lib64 go to their /usr place, where the
+# guest's symlinks lead.
+vm_copy_pkg_tree() {
+	local pkg=$1 st=$2 f dst
+	dpkg -L "$pkg" >/dev/null 2>&1 || { vm_log "host package $pkg is not installed"; return 1; }
+	while read -r f; do
+		[ -L "$f" ] || [ -f "$f" ] || continue
+		case $f in
+		/usr/share/doc/* | /usr/share/man/* | /usr/share/locale/* | /usr/share/bash-completion/* | \
+			/usr/share/zsh/* | /usr/share/lintian/* | /usr/share/bug/* | /etc/init.d/*) continue ;;
+		/lib/* | /lib64/* | /bin/* | /sbin/*) dst=/usr$f ;;
+		*) dst=$f ;;
+		esac
+		[ -e "$st$dst" ] || [ -L "$st$dst" ] && continue
+		mkdir -p "$st$(dirname "$dst")" && cp -P --preserve=mode "$f" "$st$dst" || return 1
+		if [ ! -L "$f" ] && head -c4 "$f" | grep -q ELF; then vm_copy_lib_deps "$f" "$st"; fi
+	done < <(dpkg -L "$pkg")
+}
+
+# vm_build_systemd_layer builds $2, the systemd part appended to base $1 for --init systemd: the
+# package trees of VM_SYSTEMD_PKGS and the libraries they load that the base lacks, the messagebus
+# user D-Bus runs as, /etc/os-release, a machine id, and the test unit. The guest's /init execs
+# systemd (vm.init=systemd); multi-user.target pulls in rt-vm-tests.service, which runs
+# `/init tests` (the tests, their output and exit status on the virtio ports, as the shell init
+# does) and then forces a reboot, which ends qemu (-no-reboot). getty.target is masked: without
+# udev the serial getty waits 90 s for its device.
+vm_build_systemd_layer() {
+	local base=$1 out=$2 st d rc=0
+	st=$(mktemp -d "$VM_CACHE/stage.XXXXXX") || return 1
+	mkdir -p "$st"/usr/{bin,sbin,lib,lib64} "$st/etc"
+	for d in bin sbin lib lib64; do ln -s "usr/$d" "$st/$d"; done
+	(
+		set -o pipefail
+		for pkg in "${VM_SYSTEMD_PKGS[@]}"; do vm_copy_pkg_tree "$pkg" "$st" || exit 1; done
+		# Files the base already has stay out of the layer (before the layer's own /etc files,
+		# which replace the base's).
+		(cd "$st" && find . ! -type d ! -type l | sed 's|^\.||') | { grep -xF -f "$base.files" || true; } |
+			while read -r f; do rm -f "$st$f"; done || exit 1
+		printf '%s\n' root:x:0:0:root:/root:/bin/bash \
+			messagebus:x:100:101::/nonexistent:/usr/sbin/nologin \
+			nobody:x:65534:65534:nobody:/nonexistent:/bin/false >"$st/etc/passwd" &&
+			printf '%s\n' root:x:0: messagebus:x:101: nogroup:x:65534: >"$st/etc/group" &&
+			cp /usr/lib/os-release "$st/usr/lib/os-release" &&
+			ln -s ../usr/lib/os-release "$st/etc/os-release" &&
+			od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$st/etc/machine-id" &&
+			echo >>"$st/etc/machine-id" &&
+			echo vm >"$st/etc/hostname" || exit 1
+		d=$st/etc/systemd/system
+		mkdir -p "$d/multi-user.target.wants" &&
+			ln -s /dev/null "$d/getty.target" &&
+			ln -s /usr/lib/systemd/system/multi-user.target "$d/default.target" &&
+			ln -s ../rt-vm-tests.service "$d/multi-user.target.wants/rt-vm-tests.service" || exit 1
+		cat >"$d/rt-vm-tests.service" <<-'EOF' || exit 1
+			[Unit]
+			Description=rt VM tests (tests/vm/run.sh --init systemd)
+			After=multi-user.target dbus.service systemd-logind.service
+			SuccessAction=reboot-force
+			FailureAction=reboot-force
+
+			[Service]
+			Type=simple
+			ExecStart=/init tests
+			StandardInput=null
+			StandardOutput=journal+console
+		EOF
 		(cd "$st" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
 			-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
 			mv "$out.tmp" "$out"
