@@ -72,7 +72,10 @@ func (m *Manager) connect(ctx context.Context) (*sd.Conn, error) {
 	if !IsRunning() {
 		return nil, ErrNotRunning
 	}
-	c, err := sd.NewWithContext(ctx)
+	// The connection lives as long as the manager: godbus closes a
+	// connection when the context it was made with is done, so ctx (one
+	// call's timeout) bounds only the dial, not the connection.
+	c, err := dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("connect to systemd over D-Bus: %w", err)
 	}
@@ -81,6 +84,31 @@ func (m *Manager) connect(ctx context.Context) (*sd.Conn, error) {
 		m.version = parseVersion(v)
 	}
 	return c, nil
+}
+
+// dial connects to systemd (the system bus, else its private socket),
+// waiting at most until ctx is done.
+func dial(ctx context.Context) (*sd.Conn, error) {
+	type result struct {
+		c   *sd.Conn
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := sd.NewWithContext(context.Background())
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.c, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.c != nil {
+				r.c.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // parseVersion reads the leading number of the manager's Version
