@@ -10,7 +10,7 @@ import (
 )
 
 func TestConversions(t *testing.T) {
-	for _, tc := range []struct{ shares, weight uint64 }{{0, 0}, {2, 1}, {1024, 39}, {262144, 10000}} {
+	for _, tc := range []struct{ shares, weight uint64 }{{0, 0}, {1, 1}, {2, 1}, {3, 2}, {512, 59}, {1024, 100}, {2048, 174}, {262143, 10000}, {262144, 10000}, {1 << 20, 10000}} {
 		if got := SharesToWeight(tc.shares); got != tc.weight {
 			t.Errorf("SharesToWeight(%d) = %d, want %d", tc.shares, got, tc.weight)
 		}
@@ -103,7 +103,7 @@ func TestSetFakeTree(t *testing.T) {
 	}
 	for f, want := range map[string]string{
 		c + "memory.max": "1048576", c + "memory.swap.max": "2097152", c + "memory.low": "1024",
-		c + "cpu.weight": "39", c + "cpu.max": "50000 100000", c + "cpu.max.burst": "1000", c + "cpu.idle": "1",
+		c + "cpu.weight": "100", c + "cpu.max": "50000 100000", c + "cpu.max.burst": "1000", c + "cpu.idle": "1",
 		c + "cpuset.cpus": "0-1", c + "cpuset.mems": "0", c + "pids.max": "max",
 		c + "io.weight": "4950", c + "io.max": "8:0 rbps=1048576", c + "hugetlb.2MB.max": "4194304",
 		c + "rdma.max": "mlx5_0 hca_handle=3", c + "memory.high": "900000",

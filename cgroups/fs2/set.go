@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,12 +16,21 @@ import (
 )
 
 // SharesToWeight maps v1 cpu.shares [2, 262144] onto cpu.weight
-// [1, 10000], the conversion runc and crun apply. 0 means unset.
+// [1, 10000] as runc 1.5 and crun do: a quadratic in log2(shares) whose
+// power of ten meets both ends and takes the v1 default 1024 to the v2
+// default 100 (the older linear map gave 1024 39, a container with the
+// default shares a lower weight than its neighbours). 0 means unset.
 func SharesToWeight(shares uint64) uint64 {
-	if shares == 0 {
+	switch {
+	case shares == 0:
 		return 0
+	case shares <= 2:
+		return 1
+	case shares >= 262144:
+		return 10000
 	}
-	return 1 + ((shares-2)*9999)/262142
+	l := math.Log2(float64(shares))
+	return uint64(math.Ceil(math.Pow(10, (l*l+125*l)/612.0-7.0/34.0)))
 }
 
 // BlkioWeightToIOWeight maps blkio weight [10, 1000] onto io.weight

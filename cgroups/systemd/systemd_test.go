@@ -85,7 +85,7 @@ func TestResourceProps(t *testing.T) {
 	}
 	want := map[string]any{
 		"MemoryMax": uint64(64 << 20), "MemoryLow": uint64(32 << 20), "MemorySwapMax": uint64(32 << 20),
-		"CPUWeight": uint64(39), "CPUQuotaPeriodUSec": uint64(100000), "CPUQuotaPerSecUSec": uint64(500000),
+		"CPUWeight": uint64(100), "CPUQuotaPeriodUSec": uint64(100000), "CPUQuotaPerSecUSec": uint64(500000),
 		"AllowedCPUs": []byte{3}, "AllowedMemoryNodes": []byte{1}, "IOWeight": uint64(4950), "TasksMax": uint64(99),
 	}
 	if got := props(p); !reflect.DeepEqual(got, want) {

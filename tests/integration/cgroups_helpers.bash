@@ -41,9 +41,19 @@ cg_key() {
 	awk -v k="$2" '$1 == k {print $2}' "$1"
 }
 
-# cpu_weight SHARES: the cpu.weight v2 gets for v1 shares (runc's formula).
+# cpu_weight SHARES: the cpu.weight v2 gets for v1 shares (runc 1.5's
+# formula: ceil(10^((l^2 + 125 l) / 612 - 7/34)) with l = log2(shares),
+# 1024 giving 100). awk's log of a power of two is rounded to the exact
+# exponent, and the ceiling ignores float noise, as Go's exact Log2 does.
 cpu_weight() {
-	echo $((1 + (($1 - 2) * 9999) / 262142))
+	awk -v s="$1" 'BEGIN {
+		if (s <= 2) { print 1; exit }
+		if (s >= 262144) { print 10000; exit }
+		l = log(s) / log(2); r = int(l + 0.5); if (2 ^ r == s) l = r
+		v = exp(((l * l + 125 * l) / 612 - 7 / 34) * log(10)); c = int(v)
+		if (v - c > 1e-9) c++
+		print c
+	}'
 }
 
 # add_caps CAP...: add capabilities to every set of the process.
