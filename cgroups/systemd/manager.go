@@ -239,6 +239,15 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		if err := c.SetUnitPropertiesContext(ctx, m.unit.Name, true, props...); err != nil {
 			return fmt.Errorf("unable to set unit properties: %w", err)
 		}
+		// systemd answers SetUnitProperties before it writes the unit's
+		// cgroup files: its main loop applies the new values (cpu.max from
+		// CPUQuotaPerSecUSec, rounded to 10 ms a second) after the call,
+		// and before it serves the next message. One more round trip
+		// makes sure that happened, so the exact values written below
+		// are not overwritten afterwards.
+		if _, err := c.GetUnitPropertyContext(ctx, m.unit.Name, "ActiveState"); err != nil {
+			return fmt.Errorf("unable to read unit %s after setting its properties: %w", m.unit.Name, err)
+		}
 	}
 	return m.files.Set(r)
 }
