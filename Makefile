@@ -13,7 +13,7 @@ BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := bats busybox-static jq iproute2 util-linux procps attr e2fsprogs sshfs openssh-server uidmap criu linux-libc-dev
 APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
 
-.PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux e2e oci demo install bench clean fmt vet staticcheck
+.PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux vm-test-systemd e2e oci demo install bench clean fmt vet staticcheck
 
 all: rt
 
@@ -36,7 +36,7 @@ deps:
 test-deps:
 	$(call install_debs,$(TEST_DEBS))
 
-test: rt test-deps unit integration vm-test vm-test-selinux e2e oci
+test: rt test-deps unit integration vm-test vm-test-selinux vm-test-systemd e2e oci
 
 unit: deps
 	CGO_ENABLED=1 $(GO) test -tags "$(GO_TAGS)" -count=1 ./...
@@ -53,6 +53,10 @@ vm-test: rt
 # SELinux (Debian's policy + a test module, enforcing) in a second guest boot.
 vm-test-selinux: rt
 	tests/vm/run.sh --lsm selinux --timeout 900 -- tests/vm/selftest.bats tests/integration/selinux.bats
+
+# The systemd cgroup driver with systemd as the guest's PID 1 (cgroup v2), in a third boot.
+vm-test-systemd: rt
+	tests/vm/run.sh --init systemd --timeout 900 -- tests/vm/selftest.bats tests/integration/systemd.bats
 
 # containerd (ctr and CRI), Podman and Docker driving ./rt: see tests/e2e/run.sh.
 e2e: rt
