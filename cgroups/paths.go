@@ -27,6 +27,9 @@ type Paths struct {
 // the JSON.
 func (p Paths) IsZero() bool { return len(p.V1) == 0 && p.V2 == "" }
 
+// Equal says whether p and q name the same dirs.
+func (p Paths) Equal(q Paths) bool { return p.V2 == q.V2 && maps.Equal(p.V1, q.V1) }
+
 // Dirs lists each distinct dir once, sorted.
 func (p Paths) Dirs() []string {
 	var out []string

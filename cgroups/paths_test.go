@@ -137,3 +137,13 @@ func TestPathsSub(t *testing.T) {
 		t.Errorf("Sub changed its receiver: %+v, %v", v1, err)
 	}
 }
+
+func TestPathsEqual(t *testing.T) {
+	a := Paths{V1: map[string]string{"memory": "/m/c"}, V2: "/u/c"}
+	if !a.Equal(Paths{V1: map[string]string{"memory": "/m/c"}, V2: "/u/c"}) {
+		t.Error("same dirs")
+	}
+	if a.Equal(Paths{V1: map[string]string{"memory": "/m/c"}}) || a.Equal(Paths{V2: "/u/c"}) || a.Equal(Paths{}) {
+		t.Error("a dir left out is a difference")
+	}
+}

@@ -257,9 +257,14 @@ func Create(o CreateOpts) (c *Container, err error) {
 	cleanup.add(p.abort)
 	cfg.ExecFifoFd, cfg.ExecResultFd = p.fds.fifo, p.fds.result
 	// A rootless Apply may have left out hierarchies the user cannot
-	// write: only the cgroups joined are the container's.
-	st.CgroupPaths = cg.Paths()
-	cfg.CgroupPaths = st.CgroupPaths
+	// write: only the cgroups joined are the container's (and a later
+	// delete -f of a half-made container removes only those).
+	if p := cg.Paths(); !p.Equal(st.CgroupPaths) {
+		st.CgroupPaths, cfg.CgroupPaths, record.CgroupPaths = p, p, p
+		if err := record.write(dir); err != nil {
+			return nil, err
+		}
+	}
 	st.Pid = p.initPid
 	st.InitStart, _, err = processStartTime(p.initPid)
 	if err != nil {
