@@ -350,3 +350,14 @@ host_cgroups_denied() {
 	[[ "$output" == *"rootless containers through the user's systemd (--systemd-cgroup) are not supported yet"* ]]
 	[ ! -e "$RL_ROOT/user-systemd" ]
 }
+
+@test "rootless: without \$XDG_RUNTIME_DIR the default root is root's /run dir, and create says it may not write there" {
+	local name=runc
+	is_rt && name=rt
+	update_config -b "$RL_BUNDLE" '.process.args = ["true"]'
+	run runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$RL_DIR" USER="$RL_USER" \
+		"$RL_RT" run --bundle "$RL_BUNDLE" no-xdg
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/run/$name"*"permission denied"* ]]
+}
