@@ -56,6 +56,9 @@ func New(root, dir string, enableAll bool) (*Manager, error) {
 // Apply creates the dir, enables controllers above it and moves pid in
 // (a pid <= 0 only creates). An existing dir is joined.
 func (m *Manager) Apply(pid int) error {
+	if m.Skipped {
+		return nil
+	}
 	err := m.apply(pid)
 	if err != nil && m.SkipDenied && denied(err) {
 		for i := len(m.created) - 1; i >= 0; i-- {
@@ -106,6 +109,9 @@ func (m *Manager) apply(pid int) error {
 // JoinProcs moves pid into the dir (cgroup.procs), which must exist; it
 // enables no controller.
 func (m *Manager) JoinProcs(pid int) error {
+	if m.Skipped {
+		return nil
+	}
 	return cgfile.Write(m.Dir, "cgroup.procs", strconv.Itoa(pid))
 }
 
@@ -171,11 +177,19 @@ func contains(list []string, s string) bool {
 }
 
 // Pids lists the pids of the cgroup and its descendants.
-func (m *Manager) Pids() ([]int, error) { return cgfile.ReadProcsRecursive(m.Dir) }
+func (m *Manager) Pids() ([]int, error) {
+	if m.Skipped {
+		return nil, nil // not the container's: left out (SkipDenied)
+	}
+	return cgfile.ReadProcsRecursive(m.Dir)
+}
 
 // Destroy removes the dir with nested cgroups, then the empty parents
 // Apply made. A missing dir is not an error.
 func (m *Manager) Destroy() error {
+	if m.Skipped {
+		return nil
+	}
 	if err := cgfile.RemoveTree(m.Dir); err != nil {
 		return err
 	}
@@ -207,6 +221,9 @@ func (m *Manager) Thaw() error { return m.setFrozen(false) }
 // Frozen reports whether cgroup.freeze asks for the cgroup to be frozen
 // (cgroup.events may still be on the way there).
 func (m *Manager) Frozen() (bool, error) {
+	if m.Skipped {
+		return false, nil
+	}
 	v, err := cgfile.Read(m.Dir, "cgroup.freeze")
 	if err != nil {
 		return false, err

@@ -1,6 +1,8 @@
 package fs2
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -35,5 +37,34 @@ func TestSkippedSet(t *testing.T) {
 	limit := int64(100)
 	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}); err == nil {
 		t.Error("pids limit on a skipped cgroup accepted")
+	}
+}
+
+// A cgroup left out is not the container's: nothing reads, joins or
+// removes it, even when a dir of that name exists.
+func TestSkippedLeavesDirAlone(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "c")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte("4242\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{Root: root, Dir: dir, Skipped: true}
+	if pids, err := m.Pids(); err != nil || len(pids) != 0 {
+		t.Errorf("Pids = %v, %v", pids, err)
+	}
+	if err := m.Apply(1); err != nil {
+		t.Error(err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Error(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err != nil || string(b) != "4242\n" {
+		t.Errorf("dir touched: %q, %v", b, err)
+	}
+	if f, err := m.Frozen(); err != nil || f {
+		t.Errorf("Frozen = %v, %v", f, err)
 	}
 }
