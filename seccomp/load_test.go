@@ -339,3 +339,32 @@ func TestExplicitDefaultActionCountsAsNamed(t *testing.T) {
 		t.Fatalf("errnos = %v, want %v", res.Errnos, want)
 	}
 }
+
+// TestNotifyBehindStub: a deny default takes rt's own load (the stub in
+// front), which must still make the filter a notifier (NEW_LISTENER) and
+// hand back its fd.
+func TestNotifyBehindStub(t *testing.T) {
+	if runtimeArch() != "amd64" {
+		t.Skip("syscall numbers below are x86_64's")
+	}
+	profile := specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Syscalls: []specs.LinuxSyscall{
+			// Up to rseq: the child answers its notifications itself, and
+			// libseccomp's answering path calls seccomp(2) (317).
+			{Names: allowlistUpTo(t, 334), Action: specs.ActAllow},
+			getcwdRule(specs.ActNotify, nil),
+		},
+	}
+	res := mustRun(t, childRequest{
+		Profile:     profile,
+		Probes:      []probe{getcwdProbe(4096), {Nr: 451}},
+		NotifyErrno: int32(unix.ENOTBLK),
+	})
+	if res.NotifyFd < 0 {
+		t.Fatal("no notify fd from a deny-default profile with a notify rule")
+	}
+	if want := []int{int(unix.ENOTBLK), int(unix.ENOSYS)}; !reflect.DeepEqual(res.Errnos, want) {
+		t.Fatalf("errnos (getcwd, 451) = %v, want %v", res.Errnos, want)
+	}
+}
