@@ -33,8 +33,8 @@ type Manager struct {
 	// dir it is denied to create or join: rootless mode without an
 	// explicit cgroupsPath, as runc does.
 	SkipDenied bool
-	// skipped lists the subsystems Apply left out.
-	skipped map[string]bool
+	// skipped holds, per subsystem Apply left out, the denial.
+	skipped map[string]error
 }
 
 // New returns a manager for the dirs in paths (subsystem -> dir).
@@ -124,12 +124,12 @@ func (m *Manager) skip(dir string, err error) bool {
 		return false
 	}
 	if m.skipped == nil {
-		m.skipped = make(map[string]bool)
+		m.skipped = make(map[string]error)
 	}
 	for s, d := range m.paths {
 		if d == dir {
 			delete(m.paths, s)
-			m.skipped[s] = true
+			m.skipped[s] = err
 		}
 	}
 	made := m.created[dir]
@@ -181,9 +181,9 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 			}
 			continue
 		}
-		if m.skipped[c.name] {
+		if err, ok := m.skipped[c.name]; ok {
 			// runc's words: the limit was asked for, the cgroup is not ours.
-			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", c.name)
+			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup: %w", c.name, err)
 		}
 		d, err := m.dir(c.name, c.field)
 		if err != nil {

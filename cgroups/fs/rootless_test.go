@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,8 +47,9 @@ func TestSkipDenied(t *testing.T) {
 	}
 	limit := int64(1 << 20)
 	err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}})
-	if err == nil || !strings.Contains(err.Error(), "cannot set memory limit: container could not join or create cgroup") {
-		t.Errorf("memory limit on a skipped hierarchy: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "cannot set memory limit: container could not join or create cgroup") ||
+		!errors.Is(err, unix.EACCES) {
+		t.Errorf("memory limit on a skipped hierarchy: %v (want runc's words, wrapping the denial)", err)
 	}
 	// The devices dir does not even exist: its rules are still no error.
 	if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}); err != nil {

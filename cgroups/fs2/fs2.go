@@ -39,8 +39,9 @@ type Manager struct {
 	// lacks), and with SkipDenied a cgroup the user may not create or
 	// join is left out.
 	Rootless, SkipDenied bool
-	// Skipped: Apply left the cgroup out (see SkipDenied).
+	// Skipped: Apply left the cgroup out (see SkipDenied), for SkipErr.
 	Skipped bool
+	SkipErr error
 }
 
 // New returns a manager for dir inside the hierarchy mounted at root.
@@ -67,7 +68,7 @@ func (m *Manager) Apply(pid int) error {
 			}
 		}
 		m.created = nil
-		m.Skipped = true
+		m.Skipped, m.SkipErr = true, err
 		return nil
 	}
 	return err

@@ -1,11 +1,13 @@
 package fs2
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestNeedsController(t *testing.T) {
@@ -37,6 +39,10 @@ func TestSkippedSet(t *testing.T) {
 	limit := int64(100)
 	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}); err == nil {
 		t.Error("pids limit on a skipped cgroup accepted")
+	}
+	m.SkipErr = unix.EACCES
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}); !errors.Is(err, unix.EACCES) {
+		t.Errorf("the error does not wrap the denial: %v", err)
 	}
 }
 

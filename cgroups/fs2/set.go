@@ -78,7 +78,11 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	}
 	if m.Skipped {
 		if NeedsController(r) {
-			return errors.New("rootless needs no limits + no cgrouppath when no permission is granted for cgroups") // runc's words
+			// runc's words
+			if m.SkipErr != nil {
+				return fmt.Errorf("rootless needs no limits + no cgrouppath when no permission is granted for cgroups: %w", m.SkipErr)
+			}
+			return errors.New("rootless needs no limits + no cgrouppath when no permission is granted for cgroups")
 		}
 		return nil
 	}
