@@ -16,7 +16,8 @@
 //     start or exec: starting the child and driving the handshake
 //     (parent_process.go, parent_exec.go), and what the parent does to the
 //     child from outside (id-mapped mount sources, net devices, the
-//     seccomp notify fd, pidfds, the sd_notify relay, input checks).
+//     seccomp notify fd, pidfds, the sd_notify relay, input checks, a
+//     rootless user's id maps).
 //   - Other names are either the library's API, which runs in the
 //     caller's process and never in the init (container.go, lifecycle.go,
 //     state.go, pause.go, update.go, events.go, stats.go, checkpoint.go,
