@@ -153,7 +153,15 @@ podman_rootless_cleanup() {
 	for f in "$d"/tmp/pause.pid "$d"/xdg/libpod/tmp/pause.pid; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
-		[ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$PODMAN_RL_USER" ] && kill -KILL "$pid"
+		[ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$PODMAN_RL_USER" ] || continue
+		kill -KILL "$pid"
+		# userdel refuses a user that still has a process, a zombie too:
+		# wait until its reaper took it.
+		local i
+		for i in $(seq 50); do
+			[ -e "/proc/$pid" ] || break
+			sleep 0.1
+		done
 	done
 	rm -rf "$d"
 	local sub
@@ -162,7 +170,7 @@ podman_rootless_cleanup() {
 			usermod "--del-${f}s" "$sub" "$PODMAN_RL_USER" || echo "usermod --del-${f}s $sub failed" >&2
 		done
 	done
-	userdel "$PODMAN_RL_USER" 2>/dev/null
+	userdel "$PODMAN_RL_USER" || echo "userdel $PODMAN_RL_USER failed" >&2
 	PODMAN_RL=()
 	PODMAN_RL_USER=""
 }
