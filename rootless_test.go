@@ -41,7 +41,7 @@ func TestParseRootless(t *testing.T) {
 
 // runc's rootless rules applied to the default config.
 func TestToRootless(t *testing.T) {
-	s := defaultSpec()
+	s := defaultSpec(true)
 	toRootless(s, 1000, 100)
 	var types []specs.LinuxNamespaceType
 	for _, n := range s.Linux.Namespaces {
@@ -69,6 +69,22 @@ func TestToRootless(t *testing.T) {
 	for _, m := range s.Mounts {
 		if m.Destination == "/sys" && (m.Type != "none" || m.Source != "/sys" || m.Options[0] != "rbind") {
 			t.Errorf("/sys mount %+v", m)
+		}
+	}
+}
+
+// The default config has a cgroup namespace only on a cgroup v2 host, as
+// runc 1.5's spec.
+func TestDefaultSpecCgroupNamespace(t *testing.T) {
+	for _, v2 := range []bool{false, true} {
+		n := 0
+		for _, ns := range defaultSpec(v2).Linux.Namespaces {
+			if ns.Type == specs.CgroupNamespace {
+				n++
+			}
+		}
+		if want := map[bool]int{false: 0, true: 1}[v2]; n != want {
+			t.Errorf("defaultSpec(%v): %d cgroup namespaces, want %d", v2, n, want)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+
+	"github.com/rt-runtime/rt/cgroups"
 )
 
 var specCommand = &cli.Command{
@@ -22,7 +24,7 @@ var specCommand = &cli.Command{
 		if err := checkArgs(c, 0, exactArgs); err != nil {
 			return err
 		}
-		spec := defaultSpec()
+		spec := defaultSpec(cgroups.Mode() == cgroups.Unified)
 		if c.Bool("rootless") {
 			toRootless(spec, os.Geteuid(), os.Getegid())
 		}
@@ -43,10 +45,15 @@ var specCommand = &cli.Command{
 
 var defaultCaps = []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 
-// defaultSpec is the usual runc-like default: sh on a terminal, the
-// default namespaces, mounts, masked and read-only paths.
-func defaultSpec() *specs.Spec {
-	return &specs.Spec{
+// defaultSpec is runc 1.5's default config: sh on a terminal, the
+// default namespaces, mounts, masked and read-only paths. As runc's, it
+// asks for a cgroup namespace only on a cgroup v2 host (unified), where
+// the container's /sys/fs/cgroup is then its own subtree. Two deliberate
+// differences (docs/ARCHITECTURE.md): the hostname is "rt", and
+// /sys/devices/virtual/powercap is masked as Docker and containerd mask it
+// (CVE-2020-8694: RAPL energy counters leak what other tenants compute).
+func defaultSpec(cgroupNS bool) *specs.Spec {
+	s := &specs.Spec{
 		Version: specs.Version,
 		Root:    &specs.Root{Path: "rootfs", Readonly: true},
 		Process: &specs.Process{
@@ -77,7 +84,7 @@ func defaultSpec() *specs.Spec {
 			},
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.IPCNamespace},
-				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace}, {Type: specs.CgroupNamespace},
+				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace},
 			},
 			MaskedPaths: []string{
 				"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -89,6 +96,10 @@ func defaultSpec() *specs.Spec {
 			},
 		},
 	}
+	if cgroupNS {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+	}
+	return s
 }
 
 // toRootless turns the default config into runc's rootless one for the

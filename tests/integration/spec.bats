@@ -12,6 +12,18 @@ load helpers
 	[ "$status" -eq 0 ]
 }
 
+@test "spec asks for a cgroup namespace only on a cgroup v2 host" {
+	mkdir -p "$BATS_TEST_TMPDIR/b"
+	"$RT" spec --bundle "$BATS_TEST_TMPDIR/b"
+	want=0
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && want=1
+	run jq '[.linux.namespaces[] | select(.type == "cgroup")] | length' "$BATS_TEST_TMPDIR/b/config.json"
+	[ "$output" = "$want" ]
+	# The other five are always there.
+	run jq -c '[.linux.namespaces[].type | select(. != "cgroup")]' "$BATS_TEST_TMPDIR/b/config.json"
+	[ "$output" = '["pid","network","ipc","uts","mount"]' ]
+}
+
 @test "spec without --bundle writes config.json in the working directory" {
 	mkdir -p "$BATS_TEST_TMPDIR/cwd"
 	cd "$BATS_TEST_TMPDIR/cwd"
