@@ -32,10 +32,11 @@ func prop(name string, v any) sd.Property {
 type features struct {
 	cpuQuotaPeriod bool // CPUQuotaPeriodUSec, systemd 242
 	allowedCPUs    bool // AllowedCPUs / AllowedMemoryNodes, systemd 244
+	majorGroups    bool // DeviceAllow "char-136" for c 136:*, systemd 240
 }
 
 func featuresOf(version int) features {
-	return features{cpuQuotaPeriod: version >= 242, allowedCPUs: version >= 244}
+	return features{cpuQuotaPeriod: version >= 242, allowedCPUs: version >= 244, majorGroups: version >= 240}
 }
 
 // unitProps are the properties of a new unit that do not depend on the
@@ -70,7 +71,7 @@ func resourceProps(r *specs.LinuxResources, v2 bool, f features) ([]sd.Property,
 	}
 	var p []sd.Property
 	if r.Devices != nil {
-		d, err := deviceProps(r.Devices)
+		d, err := deviceProps(r.Devices, f.majorGroups)
 		if err != nil {
 			return nil, err
 		}
@@ -304,8 +305,10 @@ type deviceAllow struct {
 // allows everything but some devices has no systemd form and gets
 // strict with nothing allowed (the eBPF program rt loads afterwards on the
 // unit's cgroup then decides, as runc does). An empty DeviceAllow first
-// clears what an existing unit had.
-func deviceProps(rules []specs.LinuxDeviceCgroup) ([]sd.Property, error) {
+// clears what an existing unit had. A rule for every minor of a major is
+// "char-MAJOR" where systemd reads that (majorGroups, as runc sends it),
+// else the major's driver name from /proc/devices ("char-pts").
+func deviceProps(rules []specs.LinuxDeviceCgroup, majorGroups bool) ([]sd.Property, error) {
 	norm, err := devices.Normalize(rules)
 	if err != nil {
 		return nil, err
@@ -334,6 +337,8 @@ func deviceProps(rules []specs.LinuxDeviceCgroup) ([]sd.Property, error) {
 			e.Path = kind + "-*"
 		case r.Major == -1:
 			continue // "*:n" has no systemd form; the eBPF program has it
+		case r.Minor == -1 && majorGroups:
+			e.Path = fmt.Sprintf("%s-%d", kind, r.Major)
 		case r.Minor == -1:
 			g := deviceGroup(kind, r.Major)
 			if g == "" {

@@ -193,20 +193,26 @@ func TestDeviceProps(t *testing.T) {
 		return r
 	}
 	for i, tc := range []struct {
-		rules []specs.LinuxDeviceCgroup
-		want  string
+		rules   []specs.LinuxDeviceCgroup
+		byMajor bool
+		want    string
 	}{
 		{[]specs.LinuxDeviceCgroup{
 			rule(false, "a", -2, -2, "rwm"),
 			rule(true, "c", 1, 3, "rwm"), rule(true, "c", 1, 3, "r"),
 			rule(true, "c", 136, -2, "rwm"), rule(true, "c", -2, -2, "m"), rule(true, "b", 7, -1, "rw"),
 			rule(true, "c", 5, 1, "rwm"), rule(false, "c", 5, 1, "rwm"), rule(true, "c", 99, -2, "rwm"),
-		}, "DeviceAllow=[] DevicePolicy=strict DeviceAllow=[/dev/char/1:3 rwm; char-pts rwm; char-* m; block-loop rw]"},
-		{[]specs.LinuxDeviceCgroup{rule(true, "a", -2, -2, "rwm")}, "DevicePolicy=auto DeviceAllow=[]"},
-		{[]specs.LinuxDeviceCgroup{rule(true, "", -2, -2, ""), rule(false, "c", 1, 3, "rwm")}, "DeviceAllow=[] DevicePolicy=strict"},
-		{[]specs.LinuxDeviceCgroup{}, "DeviceAllow=[] DevicePolicy=strict DeviceAllow=[]"},
+		}, false, "DeviceAllow=[] DevicePolicy=strict DeviceAllow=[/dev/char/1:3 rwm; char-pts rwm; char-* m; block-loop rw]"},
+		{[]specs.LinuxDeviceCgroup{rule(true, "a", -2, -2, "rwm")}, false, "DevicePolicy=auto DeviceAllow=[]"},
+		{[]specs.LinuxDeviceCgroup{rule(true, "", -2, -2, ""), rule(false, "c", 1, 3, "rwm")}, false, "DeviceAllow=[] DevicePolicy=strict"},
+		{[]specs.LinuxDeviceCgroup{}, false, "DeviceAllow=[] DevicePolicy=strict DeviceAllow=[]"},
+		// systemd 240 and later: majors by number, /proc/devices not needed.
+		{[]specs.LinuxDeviceCgroup{
+			rule(false, "a", -2, -2, "rwm"), rule(true, "c", 136, -2, "rwm"), rule(true, "c", 99, -2, "rwm"),
+			rule(true, "b", 7, -1, "rw"),
+		}, true, "DeviceAllow=[] DevicePolicy=strict DeviceAllow=[char-136 rwm; char-99 rwm; block-7 rw]"},
 	} {
-		p, err := deviceProps(tc.rules)
+		p, err := deviceProps(tc.rules, tc.byMajor)
 		if err != nil {
 			t.Fatal(err)
 		}
