@@ -32,8 +32,30 @@ prop() {
 	systemctl show -P "$2" "$1"
 }
 
+# sd_root [CTRL]: the root of the hierarchy systemd lays its units out in:
+# the unified one on v2; on a v1 (hybrid) host controller CTRL's, by
+# default systemd's own name=systemd hierarchy.
+sd_root() {
+	if cg_v2; then
+		echo /sys/fs/cgroup
+	else
+		echo "/sys/fs/cgroup/${1:-systemd}"
+	fi
+}
+
+# unit_dir ID [CTRL]: the cgroup dir of the scope sdt-ID.scope.
 unit_dir() {
-	echo "/sys/fs/cgroup$SD_SLICE_DIR/sdt-$1.scope"
+	echo "$(sd_root "${2:-}")$SD_SLICE_DIR/sdt-$1.scope"
+}
+
+# unit_file ID V1CTRL V1FILE V2FILE: the content of one of the scope's
+# cgroup files, the v1 or the v2 one as the host runs.
+unit_file() {
+	if cg_v2; then
+		cat "$(unit_dir "$1")/$4"
+	else
+		cat "$(unit_dir "$1" "$2")/$3"
+	fi
 }
 
 # assert_unit_gone UNIT: systemd has no such unit loaded (not even a failed
@@ -98,31 +120,49 @@ teardown() {
 	mp=$(prop $u MainPID)
 	[ -z "$mp" ] || [ "$mp" = 0 ] || [ "$mp" = "$pid" ]
 	grep -qx "$pid" "$d/cgroup.procs"
-	[ "$(cat "/proc/$pid/cgroup")" = "0::$SD_SLICE_DIR/$u" ]
-	# Properties, then the same values in the files.
-	[ "$(prop $u MemoryMax)" = 67108864 ]
-	[ "$(prop $u MemoryLow)" = 33554432 ]
-	[ "$(prop $u MemorySwapMax)" = 33554432 ]
-	[ "$(prop $u CPUWeight)" = "$(cpu_weight 512)" ]
 	# 12345 µs per 50 ms is 246900 µs a second, rounded up to 10 ms steps.
 	[ "$(prop $u CPUQuotaPerSecUSec)" = 250ms ]
 	[ "$(prop $u CPUQuotaPeriodUSec)" = 50ms ]
-	[ "$(prop $u AllowedCPUs)" = 1 ]
-	[ "$(prop $u AllowedMemoryNodes)" = 0 ]
-	[ "$(cat "$d/memory.max")" = 67108864 ]
-	[ "$(cat "$d/memory.low")" = 33554432 ]
-	[ "$(cat "$d/memory.swap.max")" = 33554432 ]
-	[ "$(cat "$d/cpu.weight")" = "$(cpu_weight 512)" ]
+	if cg_v2; then
+		[ "$(cat "/proc/$pid/cgroup")" = "0::$SD_SLICE_DIR/$u" ]
+		# Properties, then the same values in the files.
+		[ "$(prop $u MemoryMax)" = 67108864 ]
+		[ "$(prop $u MemoryLow)" = 33554432 ]
+		[ "$(prop $u MemorySwapMax)" = 33554432 ]
+		[ "$(prop $u CPUWeight)" = "$(cpu_weight 512)" ]
+		[ "$(prop $u AllowedCPUs)" = 1 ]
+		[ "$(prop $u AllowedMemoryNodes)" = 0 ]
+		[ "$(cat "$d/memory.max")" = 67108864 ]
+		[ "$(cat "$d/memory.low")" = 33554432 ]
+		[ "$(cat "$d/memory.swap.max")" = 33554432 ]
+		[ "$(cat "$d/cpu.weight")" = "$(cpu_weight 512)" ]
+	else
+		# Every hierarchy systemd or rt manages holds the init at the
+		# unit's path.
+		for c in name=systemd memory cpu,cpuacct pids cpuset devices freezer; do
+			grep -q "^[0-9]*:$c:$SD_SLICE_DIR/$u\$" "/proc/$pid/cgroup" || {
+				cat "/proc/$pid/cgroup"
+				return 1
+			}
+		done
+		[ "$(prop $u MemoryLimit)" = 67108864 ]
+		[ "$(prop $u CPUShares)" = 512 ]
+		[ "$(unit_file c1 memory memory.limit_in_bytes)" = 67108864 ]
+		[ "$(unit_file c1 memory memory.soft_limit_in_bytes)" = 33554432 ]
+		[ "$(unit_file c1 cpu cpu.shares)" = 512 ]
+	fi
 	# The file has the spec's exact quota: rt writes it once systemd has
 	# applied its rounded one. runc writes it as soon as systemd answers,
 	# and systemd's 250 ms a second (12500 per 50 ms) may come after.
-	cat "$d/cpu.max"
-	[ "$(cat "$d/cpu.max")" = "12345 50000" ] || { ! is_rt && [ "$(cat "$d/cpu.max")" = "12500 50000" ]; }
-	[ "$(cat "$d/cpuset.cpus")" = 1 ]
-	[ "$(cat "$d/cpuset.mems")" = 0 ]
+	q=$(unit_file c1 cpu cpu.cfs_quota_us cpu.max)
+	cg_v2 || q="$q $(unit_file c1 cpu cpu.cfs_period_us)"
+	echo "cpu quota and period: $q"
+	[ "$q" = "12345 50000" ] || { ! is_rt && [ "$q" = "12500 50000" ]; }
+	[ "$(unit_file c1 cpuset cpuset.cpus cpuset.cpus)" = 1 ]
+	[ "$(unit_file c1 cpuset cpuset.mems cpuset.mems)" = 0 ]
 	[ "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$pid/status")" = 1 ]
 	# pids.limit comes once the init runs; TasksMax follows it.
-	[ "$(cat "$d/pids.max")" = 99 ]
+	[ "$(unit_file c1 pids pids.max pids.max)" = 99 ]
 	[ "$(prop $u TasksMax)" = 99 ]
 	# Devices: systemd's own allow list, strict, holds the defaults.
 	[ "$(prop $u DevicePolicy)" = strict ]
@@ -133,7 +173,9 @@ teardown() {
 	[[ "$allow" == *"char-136 rwm"* ]]
 	sd delete --force c1
 	assert_unit_gone $u
-	[ ! -e "$d" ]
+	for c in systemd memory cpu pids cpuset devices freezer; do
+		[ ! -e "$(unit_dir c1 $c)" ]
+	done
 	assert_nothing_left c1
 }
 
@@ -158,9 +200,9 @@ teardown() {
 	u=$pfx-sd-def.scope
 	[ "$(prop $u ActiveState)" = active ]
 	[ "$(prop $u Slice)" = system.slice ]
-	[ -d "/sys/fs/cgroup/system.slice/$u" ]
+	[ -d "$(sd_root)/system.slice/$u" ]
 	pid=$(container_pid sd-def)
-	grep -qx "$pid" "/sys/fs/cgroup/system.slice/$u/cgroup.procs"
+	grep -qx "$pid" "$(sd_root)/system.slice/$u/cgroup.procs"
 	sd delete --force sd-def
 	assert_unit_gone "$u"
 }
@@ -172,26 +214,35 @@ teardown() {
 	sd create --bundle "$BUNDLE" up
 	u=sdt-up.scope d=$(unit_dir up)
 	sd update --memory 134217728 --cpu-share 2048 --cpu-quota 20000 --cpu-period 100000 --pids-limit 70 --cpuset-cpus 0 up
-	[ "$(prop $u MemoryMax)" = 134217728 ]
-	[ "$(prop $u CPUWeight)" = "$(cpu_weight 2048)" ]
+	# The memory and cpu weight properties have v1 names on a v1 host.
+	mem=MemoryMax
+	cg_v2 || mem=MemoryLimit
+	[ "$(prop $u $mem)" = 134217728 ]
 	[ "$(prop $u CPUQuotaPerSecUSec)" = 200ms ]
 	[ "$(prop $u TasksMax)" = 70 ]
-	[ "$(prop $u AllowedCPUs)" = 0 ]
-	[ "$(cat "$d/memory.max")" = 134217728 ]
-	[ "$(cat "$d/cpu.weight")" = "$(cpu_weight 2048)" ]
-	[ "$(cat "$d/cpu.max")" = "20000 100000" ]
-	[ "$(cat "$d/pids.max")" = 70 ]
-	[ "$(cat "$d/cpuset.cpus")" = 0 ]
+	[ "$(unit_file up memory memory.limit_in_bytes memory.max)" = 134217728 ]
+	[ "$(unit_file up pids pids.max pids.max)" = 70 ]
+	[ "$(unit_file up cpuset cpuset.cpus cpuset.cpus)" = 0 ]
+	if cg_v2; then
+		[ "$(prop $u CPUWeight)" = "$(cpu_weight 2048)" ]
+		[ "$(prop $u AllowedCPUs)" = 0 ]
+		[ "$(cat "$d/cpu.weight")" = "$(cpu_weight 2048)" ]
+		[ "$(cat "$d/cpu.max")" = "20000 100000" ]
+	else
+		[ "$(prop $u CPUShares)" = 2048 ]
+		[ "$(unit_file up cpu cpu.shares)" = 2048 ]
+		[ "$(unit_file up cpu cpu.cfs_quota_us) $(unit_file up cpu cpu.cfs_period_us)" = "20000 100000" ]
+	fi
 	# Lifting limits: -1 is infinity.
 	sd update --memory -1 --pids-limit -1 up
-	[ "$(prop $u MemoryMax)" = infinity ]
+	[ "$(prop $u $mem)" = infinity ]
 	[ "$(prop $u TasksMax)" = infinity ]
-	[ "$(cat "$d/memory.max")" = max ]
-	[ "$(cat "$d/pids.max")" = max ]
+	[ "$(unit_file up memory memory.limit_in_bytes memory.max)" = "$(cg_v2 && echo max || echo 9223372036854771712)" ]
+	[ "$(unit_file up pids pids.max pids.max)" = max ]
 	# systemd re-applying its unit (daemon-reload) keeps the values.
 	sd update --memory 100663296 up
 	systemctl daemon-reload
-	[ "$(cat "$d/memory.max")" = 100663296 ]
+	[ "$(unit_file up memory memory.limit_in_bytes memory.max)" = 100663296 ]
 	sd delete --force up
 	assert_unit_gone $u
 }
@@ -203,12 +254,20 @@ teardown() {
 	d=$(unit_dir pz)
 	sd pause pz
 	[ "$(container_status pz)" = paused ]
-	[ "$(cat "$d/cgroup.freeze")" = 1 ]
-	grep -qx 'frozen 1' "$d/cgroup.events"
+	if cg_v2; then
+		[ "$(cat "$d/cgroup.freeze")" = 1 ]
+		grep -qx 'frozen 1' "$d/cgroup.events"
+	else
+		[ "$(unit_file pz freezer freezer.state)" = FROZEN ]
+	fi
 	[ "$(prop sdt-pz.scope ActiveState)" = active ]
 	sd resume pz
 	[ "$(container_status pz)" = running ]
-	grep -qx 'frozen 0' "$d/cgroup.events"
+	if cg_v2; then
+		grep -qx 'frozen 0' "$d/cgroup.events"
+	else
+		[ "$(unit_file pz freezer freezer.state)" = THAWED ]
+	fi
 	sd delete --force pz
 	assert_unit_gone sdt-pz.scope
 }
@@ -225,7 +284,14 @@ teardown() {
 	[ "$(prop sdt-ex.scope TasksCurrent)" -ge 2 ]
 	run sd exec ex cat /proc/self/cgroup
 	[ "$status" -eq 0 ]
-	[ "$output" = "0::/" ]
+	# In the container's cgroup namespace the scope is the root (of every
+	# hierarchy on v1).
+	if cg_v2; then
+		[ "$output" = "0::/" ]
+	else
+		[ -z "$(grep -v ':/$' <<<"$output")" ]
+		grep -qx '[0-9]*:memory:/' <<<"$output"
+	fi
 	sd delete --force ex
 	assert_unit_gone sdt-ex.scope
 	assert_nothing_left ex
@@ -264,7 +330,7 @@ teardown() {
 	[ "$(prop sdt-nest.scope ControlGroup)" = "$want" ]
 	[ "$(prop "$s" ActiveState)" = active ]
 	pid=$(container_pid nest)
-	grep -qx "$pid" "/sys/fs/cgroup$want/cgroup.procs"
+	grep -qx "$pid" "$(sd_root)$want/cgroup.procs"
 	sd delete --force nest
 	assert_unit_gone sdt-nest.scope
 	systemctl stop "$s"
