@@ -13,7 +13,7 @@ BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := bats busybox-static jq iproute2 util-linux procps attr e2fsprogs sshfs openssh-server uidmap criu linux-libc-dev
 APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
 
-.PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux vm-test-systemd e2e oci demo install bench clean fmt vet staticcheck
+.PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux vm-test-systemd vm-test-criu e2e oci demo install bench clean fmt vet staticcheck
 
 all: rt
 
@@ -36,7 +36,7 @@ deps:
 test-deps:
 	$(call install_debs,$(TEST_DEBS))
 
-test: rt test-deps unit integration vm-test vm-test-selinux vm-test-systemd e2e oci
+test: rt test-deps unit integration vm-test vm-test-selinux vm-test-systemd vm-test-criu e2e oci
 
 unit: deps
 	CGO_ENABLED=1 $(GO) test -tags "$(GO_TAGS)" -count=1 ./...
@@ -57,6 +57,12 @@ vm-test-selinux: rt
 # The systemd cgroup driver with systemd as the guest's PID 1 (cgroup v2), in a third boot.
 vm-test-systemd: rt
 	tests/vm/run.sh --init systemd --timeout 900 -- tests/vm/selftest.bats tests/integration/systemd.bats
+
+# checkpoint/restore with CRIU in a guest with the CRIU layer (one boot); recvtty is built for the
+# guest, which has no Go toolchain.
+vm-test-criu: rt
+	CGO_ENABLED=0 $(GO) build -o .build/recvtty ./contrib/cmd/recvtty
+	tests/vm/run.sh --criu --timeout 1200 -- tests/integration/checkpoint.bats
 
 # containerd (ctr and CRI), Podman and Docker driving ./rt: see tests/e2e/run.sh.
 e2e: rt

@@ -49,9 +49,7 @@ func setupConsole(sock int, size *specs.Box, devConsole bool) error {
 	if err := initSend(sock, syncMsg{Type: syncConsole}, ptmx); err != nil {
 		return err
 	}
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
-	}
+	// The caller leads its own session already (newSession).
 	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("set controlling terminal: %w", err)
 	}

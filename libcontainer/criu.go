@@ -227,16 +227,16 @@ func checkCriuFeatures(path string, want *rpc.CriuFeatures) error {
 	return nil
 }
 
-// criuFailure turns a failed request into one line: what failed, CRIU's
-// first error from its log, and where the whole log is.
+// criuFailure turns a failed request into one line: what failed, the
+// cause from CRIU's log, and where the whole log is.
 func criuFailure(op string, err error, logPath string) error {
 	var ce *criuError
 	if !errors.As(err, &ce) {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	msg := fmt.Sprintf("%s: criu %s failed", op, criuReqName(ce.Type))
-	if first := firstLogError(logPath); first != "" {
-		msg += ": " + first
+	if cause := logCause(logPath); cause != "" {
+		msg += ": " + cause
 	} else if ce.Msg != "" {
 		msg += ": " + ce.Msg
 	}
@@ -255,9 +255,11 @@ type CriuError struct {
 func (e *CriuError) Error() string { return e.msg }
 func (e *CriuError) Unwrap() error { return e.err }
 
-// firstLogError returns the text of the first "Error (file:line): ..."
-// line of a CRIU log, the cause the later ones follow from.
-func firstLogError(path string) string {
+// logCause picks the line of a CRIU log that says why it failed: the last
+// "Error (file:line): ..." before the summary ("Dumping FAILED."). The
+// first is not it: CRIU logs errors it recovers from (a missing parent
+// image for one pagemap) and goes on.
+func logCause(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
@@ -265,12 +267,13 @@ func firstLogError(path string) string {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	cause := ""
 	for sc.Scan() {
-		if s := logErrorText(sc.Text()); s != "" {
-			return s
+		if s := logErrorText(sc.Text()); s != "" && !strings.HasSuffix(s, "FAILED.") {
+			cause = s
 		}
 	}
-	return ""
+	return cause
 }
 
 // logErrorText: "(00.023612) Error (criu/vdso.c:381): vdso: Unexpected

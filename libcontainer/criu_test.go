@@ -263,12 +263,17 @@ func TestMountResolver(t *testing.T) {
 func TestCriuFailureLine(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "dump.log")
+	// The cause is the last error before the summary: the first one here
+	// is one CRIU recovered from.
 	os.WriteFile(log, []byte("(00.01) Found mmap_min_addr\n"+
-		"(00.02) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds\n"+
-		"(00.03) Error (criu/kerndat.c:1615): kerndat_vdso_fill_symtable failed\n"), 0o644)
+		"(00.02) Error (criu/page-xfer.c:392): page-xfer: No parent image found\n"+
+		"tar: unrecognized option '--no-unquote'\n"+
+		"(00.03) Error (criu/util.c:642): exited, status=1\n"+
+		"(00.04) Error (criu/filesystems.c:426): Can't dump tmpfs content\n"+
+		"(00.05) Error (criu/cr-dump.c:2053): Dumping FAILED.\n"), 0o644)
 	ce := &criuError{Type: rpc.CriuReqType_DUMP, Errno: 0}
 	err := criuFailure("checkpoint", ce, log)
-	want := "checkpoint: criu dump failed: vdso: Unexpected rt vDSO area bounds; log: " + log
+	want := "checkpoint: criu dump failed: Can't dump tmpfs content; log: " + log
 	if err.Error() != want {
 		t.Errorf("got  %q\nwant %q", err, want)
 	}

@@ -56,6 +56,18 @@ func runInit(sock int) error {
 	return standardInit(sock, cfg)
 }
 
+// newSession makes the process the leader of a session of its own, with
+// or without a terminal, as runc's init and exec'd processes are (its
+// nsexec calls setsid): a container's processes are not in the caller's
+// session, and CRIU can dump the container (it refuses a session whose
+// leader is outside the pid namespace).
+func newSession() error {
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	return nil
+}
+
 // execInit is the process of rt exec, already in the container's
 // namespaces and cgroup.
 func execInit(sock int, cfg *initConfig) error {
@@ -71,6 +83,9 @@ func execInit(sock int, cfg *initConfig) error {
 			return fmt.Errorf("chroot into container root: %w", err)
 		}
 		unix.Close(cfg.RootFd)
+	}
+	if err := newSession(); err != nil {
+		return err
 	}
 	if proc.Terminal {
 		if err := setupConsole(sock, proc.ConsoleSize, false); err != nil {
@@ -123,6 +138,12 @@ func standardInit(sock int, cfg *initConfig) error {
 		if err := finishRootfs(spec); err != nil {
 			return err
 		}
+	}
+	if err := reopenDevNull(); err != nil {
+		return err
+	}
+	if err := newSession(); err != nil {
+		return err
 	}
 	if proc.Terminal {
 		if err := setupConsole(sock, proc.ConsoleSize, true); err != nil {

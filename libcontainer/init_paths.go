@@ -89,6 +89,50 @@ func devNull(root *os.File) (int, error) {
 	return unix.Dup(int(f.Fd()))
 }
 
+// reopenDevNull replaces each of fds 0-2 that is a null device (the
+// caller's /dev/null, from outside the container) with the container's
+// own /dev/null, as runc's init does: every fd of the container's process
+// then lies in its own mounts, which CRIU needs to dump it ("Can't lookup
+// mount" otherwise). Runs after the rootfs is entered.
+func reopenDevNull() error {
+	var stdio [3]bool
+	any := false
+	for fd := range stdio {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3) {
+			stdio[fd], any = true, true
+		}
+	}
+	if !any {
+		return nil
+	}
+	root, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /: %w", err)
+	}
+	defer root.Close()
+	f, err := pathsafe.OpenInRootFlags(root, "/dev/null", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW)
+	if err != nil {
+		return fmt.Errorf("reopen /dev/null: %w", err)
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return fmt.Errorf("stat /dev/null: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+		return errors.New("/dev/null is not the null device (1:3)")
+	}
+	for fd, null := range stdio {
+		if null {
+			if err := unix.Dup3(int(f.Fd()), fd, 0); err != nil {
+				return fmt.Errorf("reopen /dev/null as fd %d: %w", fd, err)
+			}
+		}
+	}
+	return nil
+}
+
 func moveOnto(tree int, target *os.File) error {
 	return unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
 }

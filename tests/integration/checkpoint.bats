@@ -32,6 +32,20 @@ start_cr() {
 	rt run -d --bundle "$dir" "$@" "$id" </dev/null >/dev/null 2>&1
 }
 
+# cr ARGS...: rt ARGS; when it fails, the Error lines of every CRIU log of
+# the test go to stderr (bats shows them with the failure).
+cr() {
+	local rc=0 l
+	rt "$@" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		while read -r l; do
+			echo "--- $l" >&2
+			grep -E -i 'Error|Warn|tar|gzip|parent' "$l" | tail -n 25 >&2
+		done < <(find "$BATS_TEST_TMPDIR" -name '*.log' -path '*' \( -name '*dump.log' -o -name 'restore.log' \))
+	fi
+	return "$rc"
+}
+
 # A workload whose memory CRIU must bring back: a counter in a shell
 # variable, written out every 0.1 s.
 COUNTER='i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
@@ -143,14 +157,14 @@ restored_ok() {
 		| .hooks.createRuntime = .hooks.prestart' --arg f "$BATS_TEST_TMPDIR/hooks.log"
 	start_cr cr1
 	count_passes 3
-	rt checkpoint --image-path "$BATS_TEST_TMPDIR/img" --work-path "$BATS_TEST_TMPDIR/work" cr1
+	cr checkpoint --image-path "$BATS_TEST_TMPDIR/img" --work-path "$BATS_TEST_TMPDIR/work" cr1
 	# Without --leave-running the container is gone, as in runc.
 	run rt state cr1
 	[ "$status" -ne 0 ]
 	[ "$(jq -c . "$BATS_TEST_TMPDIR/img/descriptors.json")" = '["/dev/null","/dev/null","/dev/null"]' ]
 	before=$(cat "$BUNDLE/rootfs/tmp/count")
 	: >"$BATS_TEST_TMPDIR/hooks.log"
-	rt restore -d --image-path "$BATS_TEST_TMPDIR/img" --work-path "$BATS_TEST_TMPDIR/work" \
+	cr restore -d --image-path "$BATS_TEST_TMPDIR/img" --work-path "$BATS_TEST_TMPDIR/work" \
 		--bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" cr1 </dev/null >/dev/null 2>&1
 	[ -f "$BATS_TEST_TMPDIR/work/restore.log" ]
 	pid=$(container_pid cr1)
@@ -173,11 +187,11 @@ restored_ok() {
 	start_cr cr2
 	count_passes 2
 	pid=$(container_pid cr2)
-	rt checkpoint --leave-running --image-path "$BATS_TEST_TMPDIR/img" cr2
+	cr checkpoint --leave-running --image-path "$BATS_TEST_TMPDIR/img" cr2
 	[ "$(container_status cr2)" = running ]
 	[ "$(container_pid cr2)" = "$pid" ]
 	rt delete -f cr2
-	rt restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr2 </dev/null >/dev/null 2>&1
+	cr restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr2 </dev/null >/dev/null 2>&1
 	restored_ok cr2
 	rt delete -f cr2
 	assert_nothing_left cr2
@@ -199,8 +213,8 @@ restored_ok() {
 	set_args sh -c "$COUNTER"
 	start_cr cr3
 	count_passes 1
-	rt checkpoint --image-path "$BATS_TEST_TMPDIR/img" cr3
-	rt restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr3 </dev/null >/dev/null 2>&1
+	cr checkpoint --image-path "$BATS_TEST_TMPDIR/img" cr3
+	cr restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr3 </dev/null >/dev/null 2>&1
 	restored_ok cr3
 	run rt exec cr3 cat /real/f /a/f /a/b/f
 	[ "$status" -eq 0 ]
@@ -222,8 +236,8 @@ two" ]
 	set_args sh -c "$COUNTER"
 	start_cr cr4
 	count_passes 1
-	rt checkpoint --image-path "$BATS_TEST_TMPDIR/img" cr4
-	rt restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr4 </dev/null >/dev/null 2>&1
+	cr checkpoint --image-path "$BATS_TEST_TMPDIR/img" cr4
+	cr restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr4 </dev/null >/dev/null 2>&1
 	restored_ok cr4
 	pid=$(container_pid cr4)
 	[ "$(readlink "/proc/$pid/ns/cgroup")" != "$(readlink /proc/self/ns/cgroup)" ]
@@ -247,14 +261,16 @@ two" ]
 	count_passes 1
 	pid=$(container_pid cr5)
 	[[ "$(readlink "/proc/$pid/fd/0")" == /dev/pts/* ]]
-	rt checkpoint --image-path "$BATS_TEST_TMPDIR/img" cr5
-	jq -e '.[0] | startswith("/dev/pts/")' "$BATS_TEST_TMPDIR/img/descriptors.json"
+	cr checkpoint --image-path "$BATS_TEST_TMPDIR/img" cr5
+	# rt records the fds as they are at the checkpoint (runc: as they were
+	# passed to create, before the pty).
+	if is_rt; then jq -e '.[0] | startswith("/dev/pts/")' "$BATS_TEST_TMPDIR/img/descriptors.json"; fi
 	# A second recvtty gets the pty master CRIU makes on restore.
 	rm -f "$BATS_TEST_TMPDIR/recvtty.pid"
 	"$RECVTTY" --mode null --pid-file "$BATS_TEST_TMPDIR/recvtty.pid" "$SOCK" </dev/null >/dev/null 2>&1 3>&- &
 	remember_pid $! recvtty
 	wait_for_file "$BATS_TEST_TMPDIR/recvtty.pid"
-	rt restore -d --console-socket "$SOCK" --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr5 </dev/null >/dev/null 2>&1
+	cr restore -d --console-socket "$SOCK" --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr5 </dev/null >/dev/null 2>&1
 	restored_ok cr5
 	pid=$(container_pid cr5)
 	[[ "$(readlink "/proc/$pid/fd/0")" == /dev/pts/* ]]
@@ -271,14 +287,14 @@ two" ]
 	set_args sh -c "$COUNTER"
 	start_cr cr6
 	count_passes 1
-	rt checkpoint --pre-dump --image-path "$BATS_TEST_TMPDIR/cr/pre" cr6
+	cr checkpoint --pre-dump --image-path "$BATS_TEST_TMPDIR/cr/pre" cr6
 	[ "$(container_status cr6)" = running ]
 	[ -n "$(ls "$BATS_TEST_TMPDIR/cr/pre"/pagemap-*.img 2>/dev/null)" ]
-	rt checkpoint --parent-path ../pre --image-path "$BATS_TEST_TMPDIR/cr/img" cr6
+	cr checkpoint --parent-path ../pre --image-path "$BATS_TEST_TMPDIR/cr/img" cr6
 	[ "$(readlink "$BATS_TEST_TMPDIR/cr/img/parent")" = ../pre ]
 	run rt state cr6
 	[ "$status" -ne 0 ]
-	rt restore -d --image-path "$BATS_TEST_TMPDIR/cr/img" --bundle "$BUNDLE" cr6 </dev/null >/dev/null 2>&1
+	cr restore -d --image-path "$BATS_TEST_TMPDIR/cr/img" --bundle "$BUNDLE" cr6 </dev/null >/dev/null 2>&1
 	restored_ok cr6
 	rt delete -f cr6
 	assert_nothing_left cr6
@@ -291,13 +307,13 @@ two" ]
 	start_cr cr7
 	count_passes 1
 	old=$(config_cgroup)
-	rt checkpoint --manage-cgroups-mode ignore --image-path "$BATS_TEST_TMPDIR/img" cr7
+	cr checkpoint --manage-cgroups-mode ignore --image-path "$BATS_TEST_TMPDIR/img" cr7
 	# The same bundle with another cgroupsPath (one make_bundle recorded,
 	# so teardown removes it).
 	make_bundle "$BATS_TEST_TMPDIR/b2"
 	new=$(config_cgroup "$BATS_TEST_TMPDIR/b2")
 	update_config '.linux.cgroupsPath = $cg' --arg cg "$new"
-	rt restore -d --manage-cgroups-mode ignore --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr7 </dev/null >/dev/null 2>&1
+	cr restore -d --manage-cgroups-mode ignore --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr7 </dev/null >/dev/null 2>&1
 	restored_ok cr7
 	pid=$(container_pid cr7)
 	grep -q ":$new\$" "/proc/$pid/cgroup"

@@ -72,6 +72,10 @@ ensure_rootfs() {
 # build_recvtty: $RECVTTY, a prebuilt one when set, else built from the
 # tree once per test file (call it from setup_file).
 build_recvtty() {
+	# The VM guest has no Go: make vm-test-criu builds it into .build first.
+	if [[ -z "${RECVTTY:-}" && -n "${RT_VM:-}" && -x "$REPO/.build/recvtty" ]]; then
+		RECVTTY="$REPO/.build/recvtty"
+	fi
 	if [[ -z "${RECVTTY:-}" ]]; then
 		RECVTTY="$BATS_FILE_TMPDIR/recvtty"
 		local go=go

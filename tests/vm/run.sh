@@ -3,8 +3,10 @@
 # SELinux or no LSM; a shell or systemd as PID 1), all in one boot. See tests/vm/README.md.
 #
 # usage: tests/vm/run.sh [--cgroup v2|v1] [--lsm apparmor|selinux|none] [--permissive] [--init shell|systemd]
-#                        [--timeout S] [--mem MB] [--cpus N] [--accel auto|kvm|tcg] [--rt PATH] [--keep]
+#                        [--timeout S] [--mem MB] [--cpus N] [--accel auto|kvm|tcg] [--rt PATH] [--keep] [--criu]
 #                        -- BATS_ARG...
+# --criu adds the CRIU layer (criu, GNU tar, iproute2's ip, iptables-restore, netfilter and *_diag
+# modules).
 # BATS_ARG: bats files or directories under the repository, and bats options (--filter RE, --tap, ...).
 # Exit code: that of bats in the guest; 124 when --timeout ran out; 125 when the VM failed (the
 # console tail is printed); 2 for a usage error.
@@ -17,11 +19,12 @@ VM_CACHE=${RT_VM_CACHE:-/var/cache/rt-vm}
 . "$HERE/lib/build.sh"
 
 usage() {
-	sed -n 's/^# \{0,1\}//; 5,10p' "${BASH_SOURCE[0]}" >&2
+	sed -n 's/^# \{0,1\}//; 5,12p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
 CG=v2 LSM=apparmor SEMODE=enforcing INIT=shell TIMEOUT=600 MEM=2048 CPUS=2 ACCEL=auto RTBIN=$REPO/rt KEEP=0
+CRIU=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cgroup) CG=${2:-}; shift 2 || usage ;;
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--accel) ACCEL=${2:-}; shift 2 || usage ;;
 	--rt) RTBIN=${2:-}; shift 2 || usage ;;
 	--keep) KEEP=1; shift ;;
+	--criu) CRIU=1; shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "rt-vm: unknown option $1" >&2; usage ;;
@@ -75,7 +79,9 @@ flock 9
 SE_NEEDS=() SD_NEEDS=()
 [ "$LSM" = selinux ] && SE_NEEDS=("${VM_SELINUX_NEEDS[@]}")
 [ "$INIT" = systemd ] && SD_NEEDS=("${VM_SYSTEMD_NEEDS[@]}")
-vm_ensure_host_tools "${SE_NEEDS[@]}" "${SD_NEEDS[@]}" || exit 125
+CRIU_NEEDS=()
+[ "$CRIU" = 1 ] && CRIU_NEEDS=("${VM_CRIU_NEEDS[@]}")
+vm_ensure_host_tools "${SE_NEEDS[@]}" "${SD_NEEDS[@]}" "${CRIU_NEEDS[@]}" || exit 125
 KV=$(vm_kernel_version)
 if [ -z "$KV" ]; then
 	apt-get update -qq && KV=$(vm_kernel_version)
@@ -117,6 +123,16 @@ if [ "$INIT" = systemd ]; then
 	fi
 	LAYERS+=("$SDLAYER")
 fi
+if [ "$CRIU" = 1 ]; then
+	CRHASH=$(dpkg-query -W "${VM_CRIU_PKGS[@]}" | sha256sum | cut -c1-16)
+	CRLAYER=$BASE.criu-$CRHASH
+	if [ ! -f "$CRLAYER" ]; then
+		vm_log "building the CRIU layer (package hash $CRHASH)"
+		vm_build_criu_layer "$KV" "$BASE" "$CRLAYER" || { vm_log "CRIU layer build failed"; exit 125; }
+		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.criu-*" ! -name "${CRLAYER##*/}" -delete
+	fi
+	LAYERS+=("$CRLAYER")
+fi
 flock -u 9
 T1=$(date +%s.%N)
 
@@ -157,6 +173,7 @@ fi
 	echo 'export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TMPDIR=/tmp TERM=dumb RT_VM=1'
 	printf 'export RT=%q REPO=%q RT_VM_CGROUP=%q RT_VM_LSM=%q RT_VM_INIT=%q\n' "$RT" "$REPO" "$CG" "$LSM" "$INIT"
 	[ "$LSM" = selinux ] && printf 'export RT_VM_SELINUX=%q\n' "$SEMODE"
+	[ "$CRIU" = 1 ] && printf 'export RT_VM_CRIU=1\n'
 	printf 'echo "rt-vm: guest ready at uptime $(cut -d" " -f1 /proc/uptime)s" >/dev/console\n'
 	printf 'exec bats'
 	printf ' %q' "${BATS_ARGS[@]}"

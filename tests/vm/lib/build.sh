@@ -349,3 +349,53 @@ vm_build_systemd_layer() {
 	rm -rf "$st" "$out.tmp"
 	return $rc
 }
+
+# The CRIU layer (--criu only), for checkpoint/restore tests: Debian's criu with its libraries, GNU
+# tar and gzip (CRIU dumps a container's tmpfs with tar; busybox tar cannot), iproute2's ip (CRIU
+# saves a network namespace's addresses and routes with `ip addr save`), iptables-restore and
+# ip6tables-restore (nft backend) with the xtables extensions CRIU's network lock loads, and the
+# kernel modules CRIU needs for a container with a network namespace (without nf_conntrack_netlink
+# the dump fails with "-22 reported by netlink") and for its socket dumps (*_diag), loaded at boot
+# with tun (criu check wants it).
+VM_CRIU_NEEDS=(
+	/usr/sbin/criu:criu
+	/usr/sbin/xtables-nft-multi:iptables
+	/usr/bin/ip:iproute2
+)
+VM_CRIU_PKGS=(criu tar gzip iptables iproute2)
+VM_CRIU_MODULES=(nfnetlink nf_tables nft_compat x_tables xt_mark nf_conntrack_netlink
+	inet_diag tcp_diag udp_diag raw_diag unix_diag netlink_diag af_packet_diag tun)
+
+# vm_build_criu_layer builds $3, the CRIU part appended to base $2 (kernel $1).
+vm_build_criu_layer() {
+	local kv=$1 base=$2 out=$3 st d f rc=0
+	st=$(mktemp -d "$VM_CACHE/stage.XXXXXX") || return 1
+	mkdir -p "$st"/usr/{bin,sbin,lib,lib64} "$st/etc"
+	for d in bin sbin lib lib64; do ln -s "usr/$d" "$st/$d"; done
+	(
+		set -o pipefail
+		vm_copy_pkg_bins criu "$st" && vm_copy_pkg_bins tar "$st" && vm_copy_pkg_bins gzip "$st" || exit 1
+		vm_copy_file /usr/bin/ip "$st" || exit 1
+		# Debian's iptables-restore is xtables-nft-multi under another name (it dispatches on it).
+		for f in iptables-restore ip6tables-restore; do
+			cp -L "/usr/sbin/$f" "$st/usr/sbin/$f" && vm_copy_lib_deps "/usr/sbin/$f" "$st" || exit 1
+		done
+		mkdir -p "$st/usr/lib/x86_64-linux-gnu" &&
+			cp -a /usr/lib/x86_64-linux-gnu/xtables "$st/usr/lib/x86_64-linux-gnu/" || exit 1
+		# The base's modules plus CRIU's, with one modules.dep for all; boot-modules lists the
+		# base's and CRIU's.
+		VM_MODULES=("${VM_MODULES[@]}" "${VM_CRIU_MODULES[@]}")
+		vm_stage_modules "$kv" "$st" || exit 1
+		printf '%s\n' "${VM_CRIU_MODULES[@]}" >>"$st/etc/rt-vm/boot-modules"
+		# Files the base already has stay out of the layer, except executables (GNU tar and gzip
+		# replace busybox's links), the module index and the boot list, which replace the base's.
+		(cd "$st" && find . ! -type d ! -type l | sed 's|^\.||') | { grep -xF -f "$base.files" || true; } |
+			grep -v -e '^/usr/s\{0,1\}bin/' -e '/lib/modules/[^/]*/modules\.' -e '^/etc/rt-vm/boot-modules$' |
+			while read -r f; do rm -f "$st$f"; done || exit 1
+		(cd "$st" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
+			-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
+			mv "$out.tmp" "$out"
+	) || rc=1
+	rm -rf "$st" "$out.tmp"
+	return $rc
+}
