@@ -168,3 +168,28 @@ from-inside" ]
 	run -1 create_container fd-pidbad "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/no/such/dir/pid"
 	assert_nothing_left fd-pidbad
 }
+
+@test "a /dev/null stdio is reopened as the container's own /dev/null; init and exec lead their own session" {
+	make_bundle
+	set_args sleep 100
+	rt run -d --bundle "$BUNDLE" fd-null </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err"
+	pid=$(container_pid fd-null)
+	# The same null device (1:3), but on the container's /dev, not the host's:
+	# CRIU dumps only fds on the container's own mounts (runc reopens it too).
+	[ "$(stat -L -c %t:%T /proc/$pid/fd/0)" = 1:3 ]
+	[ "$(stat -L -c %d /proc/$pid/fd/0)" != "$(stat -c %d /dev/null)" ]
+	[ "$(stat -L -c %d /proc/$pid/fd/1)" = "$(stat -L -c %d /proc/$pid/fd/0)" ]
+	# stderr was a file: left as it was.
+	[ "$(readlink /proc/$pid/fd/2)" = "$BATS_TEST_TMPDIR/err" ]
+	# A session of its own, without a terminal too (runc's init calls setsid).
+	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ]
+	rt exec -d fd-null sleep 99 </dev/null >/dev/null 2>&1
+	epid=
+	for p in $(pgrep -x sleep); do
+		[ "$(tr '\0' ' ' <"/proc/$p/cmdline")" = "sleep 99 " ] && [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$pid/ns/pid")" ] && epid=$p
+	done
+	[ -n "$epid" ]
+	[ "$(ps -o sid= -p "$epid" | tr -d ' ')" = "$epid" ]
+	rt delete --force fd-null
+	assert_nothing_left fd-null
+}
