@@ -321,3 +321,26 @@ two" ]
 	rt delete -f cr7
 	assert_nothing_left cr7
 }
+
+@test "restore in the foreground: rt is the restored init's parent, exits with its status, deletes it" {
+	requires_criu
+	make_bundle
+	set_args sh -c 'i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done; exit 3'
+	start_cr cr8
+	count_passes 1
+	cr checkpoint --image-path "$BATS_TEST_TMPDIR/img" cr8
+	# Not through the rt function: $! is then the runtime's own pid.
+	"$RT" --root "$RT_ROOT" restore --image-path "$BATS_TEST_TMPDIR/img" --bundle "$BUNDLE" cr8 \
+		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/restore.err" &
+	rpid=$!
+	wait_for_status cr8 running
+	pid=$(container_pid cr8)
+	[ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$rpid" ]
+	touch "$BUNDLE/rootfs/tmp/stop"
+	rc=0
+	wait "$rpid" || rc=$?
+	[ "$rc" -eq 3 ] || { cat "$BATS_TEST_TMPDIR/restore.err"; false; }
+	run rt state cr8
+	[ "$status" -ne 0 ]
+	assert_nothing_left cr8
+}
