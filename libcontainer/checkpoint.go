@@ -194,6 +194,7 @@ func dumpOptions(st *State, o CheckpointOpts, mounts []*rpc.ExtMountMap) *rpc.Cr
 		NotifyScripts:   proto.Bool(true),
 		ExtMnt:          mounts,
 	}
+	criuConfigFile(st.Spec, opts)
 	if o.PreDump {
 		opts.LogFile = proto.String("pre-dump.log")
 		opts.TrackMem = proto.Bool(true)
@@ -214,6 +215,19 @@ func dumpOptions(st *State, o CheckpointOpts, mounts []*rpc.ExtMountMap) *rpc.Cr
 		opts.FreezeCgroup = proto.String(f)
 	}
 	return opts
+}
+
+// criuConfigAnnotation names a CRIU configuration file for the
+// container's checkpoint and restore (runc's annotation; "" for none).
+const criuConfigAnnotation = "org.criu.config"
+
+func criuConfigFile(s *specs.Spec, opts *rpc.CriuOpts) {
+	if s == nil {
+		return
+	}
+	if f := s.Annotations[criuConfigAnnotation]; f != "" {
+		opts.ConfigFile = proto.String(f)
+	}
 }
 
 func freezerDir(p cgroups.Paths) string {

@@ -82,6 +82,14 @@ func TestDumpOptions(t *testing.T) {
 		t.Errorf("freezer %q, ext %v", o.GetFreezeCgroup(), o.ExtMnt)
 	}
 
+	if o.ConfigFile != nil {
+		t.Errorf("config file without the annotation: %q", o.GetConfigFile())
+	}
+	st.Spec = &specs.Spec{Annotations: map[string]string{"org.criu.config": "/etc/criu/c1.conf"}}
+	if f := dumpOptions(st, CheckpointOpts{}, nil).GetConfigFile(); f != "/etc/criu/c1.conf" {
+		t.Errorf("org.criu.config: config file %q", f)
+	}
+	st.Spec = nil
 	o = dumpOptions(st, CheckpointOpts{PreDump: true}, nil)
 	if !o.GetLeaveRunning() || !o.GetTrackMem() || o.GetLogFile() != "pre-dump.log" || o.GetManageCgroupsMode() != rpc.CriuCgMode_SOFT {
 		t.Errorf("pre-dump: %v", o)

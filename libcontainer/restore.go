@@ -218,6 +218,7 @@ func Restore(o RestoreOpts) (c *Container, err error) {
 	}()
 
 	opts := restoreOptions(o, ext, desc)
+	criuConfigFile(spec, opts)
 	opts.ImagesDirFd = proto.Int32(int32(img.Fd()))
 	opts.WorkDirFd = proto.Int32(int32(work.Fd()))
 	opts.Root = proto.String(criuRoot)
