@@ -54,9 +54,11 @@ vm-test: rt
 vm-test-selinux: rt
 	tests/vm/run.sh --lsm selinux --timeout 900 -- tests/vm/selftest.bats tests/integration/selinux.bats
 
-# The systemd cgroup driver with systemd as the guest's PID 1 (cgroup v2), in a third boot.
+# The systemd cgroup driver with systemd as the guest's PID 1: cgroup v2, then a hybrid v1 host
+# (one boot each, ~5 and ~8 min under TCG on a busy host).
 vm-test-systemd: rt
 	tests/vm/run.sh --init systemd --timeout 900 -- tests/vm/selftest.bats tests/integration/systemd.bats
+	tests/vm/run.sh --init systemd --cgroup v1 --timeout 1200 -- tests/vm/selftest.bats tests/integration/systemd.bats
 
 # checkpoint/restore with CRIU in a guest with the CRIU layer (one boot); recvtty is built for the
 # guest, which has no Go toolchain.

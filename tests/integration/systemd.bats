@@ -138,8 +138,11 @@ teardown() {
 		[ "$(cat "$d/cpu.weight")" = "$(cpu_weight 512)" ]
 	else
 		# Every hierarchy systemd or rt manages holds the init at the
-		# unit's path.
-		for c in name=systemd memory cpu,cpuacct pids cpuset devices freezer; do
+		# unit's path. runc leaves it in the slice's devices cgroup (its
+		# rules are on the slice then); rt puts it in the unit's own.
+		hs="name=systemd memory cpu,cpuacct pids cpuset freezer"
+		is_rt && hs+=" devices"
+		for c in $hs; do
 			grep -q "^[0-9]*:$c:$SD_SLICE_DIR/$u\$" "/proc/$pid/cgroup" || {
 				cat "/proc/$pid/cgroup"
 				return 1
@@ -286,10 +289,12 @@ teardown() {
 	[ "$status" -eq 0 ]
 	# In the container's cgroup namespace the scope is the root (of every
 	# hierarchy on v1).
+	echo "$output"
 	if cg_v2; then
 		[ "$output" = "0::/" ]
-	else
-		[ -z "$(grep -v ':/$' <<<"$output")" ]
+	elif is_rt; then
+		# (runc 1.5 on v1 shows the exec'd process the host's full paths.)
+		[ -z "$(grep -v ':/$' <<<"$output" || true)" ]
 		grep -qx '[0-9]*:memory:/' <<<"$output"
 	fi
 	sd delete --force ex
@@ -338,6 +343,9 @@ teardown() {
 
 @test "a unit name in use is refused, and the running container is untouched" {
 	needs_systemd
+	# runc 1.5 on a v1 host asks systemd, fails, and then stops the running
+	# container's unit.
+	cg_v2 || requires_rt
 	sd_bundle dup
 	sd create --bundle "$BUNDLE" dup
 	b2="$BATS_TEST_TMPDIR/b2"
