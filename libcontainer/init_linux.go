@@ -138,9 +138,11 @@ func standardInit(sock int, cfg *initConfig) error {
 		if err := finishRootfs(spec); err != nil {
 			return err
 		}
-	}
-	if err := reopenDevNull(); err != nil {
-		return err
+		// Only with a mount namespace of its own: without one the
+		// rootfs has no /dev of the container's.
+		if err := reopenDevNull(); err != nil {
+			return err
+		}
 	}
 	if err := newSession(); err != nil {
 		return err
