@@ -12,6 +12,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/urfave/cli/v2"
 
+	"github.com/rt-runtime/rt/cgroups/systemd"
 	"github.com/rt-runtime/rt/libcontainer"
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/seccomp"
@@ -190,5 +191,11 @@ func buildFeatures(p probe) *features.Features {
 			NetDevices:      &features.NetDevices{Enabled: boolp(hasNetDevices)},
 		},
 		Annotations: annotations,
+		// The config annotations rt acts on, which an engine should not
+		// pass through from an untrusted source (a pod's annotations):
+		// systemd unit properties and CRIU's configuration file. runc
+		// 1.5 also lists "bundle", which it reads into its hooks' state;
+		// rt never reads it.
+		PotentiallyUnsafeConfigAnnotations: []string{systemd.AnnotationPrefix, libcontainer.CRIUConfigAnnotation},
 	}
 }

@@ -243,3 +243,14 @@ func TestFeaturesIDMap(t *testing.T) {
 		}
 	}
 }
+
+// The annotations rt acts on are the ones features calls potentially
+// unsafe, so an engine filters them from untrusted input.
+func TestFeaturesListsUnsafeAnnotations(t *testing.T) {
+	got := buildFeatures(fakeProbe{}).PotentiallyUnsafeConfigAnnotations
+	for _, want := range []string{"org.systemd.property.", "org.criu.config"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("potentiallyUnsafeConfigAnnotations = %v, missing %q", got, want)
+		}
+	}
+}

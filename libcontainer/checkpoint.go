@@ -217,15 +217,15 @@ func dumpOptions(st *State, o CheckpointOpts, mounts []*rpc.ExtMountMap) *rpc.Cr
 	return opts
 }
 
-// criuConfigAnnotation names a CRIU configuration file for the
+// CRIUConfigAnnotation names a CRIU configuration file for the
 // container's checkpoint and restore (runc's annotation; "" for none).
-const criuConfigAnnotation = "org.criu.config"
+const CRIUConfigAnnotation = "org.criu.config"
 
 func criuConfigFile(s *specs.Spec, opts *rpc.CriuOpts) {
 	if s == nil {
 		return
 	}
-	if f := s.Annotations[criuConfigAnnotation]; f != "" {
+	if f := s.Annotations[CRIUConfigAnnotation]; f != "" {
 		opts.ConfigFile = proto.String(f)
 	}
 }

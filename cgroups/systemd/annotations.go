@@ -9,9 +9,9 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// annotationPrefix marks annotations that set a unit property directly,
+// AnnotationPrefix marks annotations that set a unit property directly,
 // as runc reads them: "org.systemd.property.TimeoutStopUSec": "uint64 123".
-const annotationPrefix = "org.systemd.property."
+const AnnotationPrefix = "org.systemd.property."
 
 // AnnotationProps turns org.systemd.property.<Name> annotations into unit
 // properties. The value is GVariant text; a name ending in "Sec" (after a
@@ -20,7 +20,7 @@ const annotationPrefix = "org.systemd.property."
 func AnnotationProps(ann map[string]string) ([]sd.Property, error) {
 	keys := make([]string, 0, len(ann))
 	for k := range ann {
-		if strings.HasPrefix(k, annotationPrefix) {
+		if strings.HasPrefix(k, AnnotationPrefix) {
 			keys = append(keys, k)
 		}
 	}
@@ -28,7 +28,7 @@ func AnnotationProps(ann map[string]string) ([]sd.Property, error) {
 	var out []sd.Property
 	for _, k := range keys {
 		v := ann[k]
-		name := strings.TrimPrefix(k, annotationPrefix)
+		name := strings.TrimPrefix(k, AnnotationPrefix)
 		if len(name) < 2 {
 			return nil, fmt.Errorf("annotation %s name too short", k)
 		}

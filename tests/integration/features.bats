@@ -39,3 +39,9 @@ load helpers
 	grep -E " /mnt/shared [^ ]* shared:" <<<"$output"
 	assert_nothing_left feat-mounts
 }
+
+@test "features: the annotations the runtime acts on are listed as potentially unsafe" {
+	run "$RT" features
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.potentiallyUnsafeConfigAnnotations | index("org.systemd.property.") != null and index("org.criu.config") != null'
+}
