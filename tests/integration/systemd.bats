@@ -287,15 +287,15 @@ teardown() {
 	[ "$(prop sdt-ex.scope TasksCurrent)" -ge 2 ]
 	run sd exec ex cat /proc/self/cgroup
 	[ "$status" -eq 0 ]
-	# In the container's cgroup namespace the scope is the root (of every
-	# hierarchy on v1).
 	echo "$output"
 	if cg_v2; then
+		# In the container's cgroup namespace the scope is the root.
 		[ "$output" = "0::/" ]
-	elif is_rt; then
-		# (runc 1.5 on v1 shows the exec'd process the host's full paths.)
-		[ -z "$(grep -v ':/$' <<<"$output" || true)" ]
-		grep -qx '[0-9]*:memory:/' <<<"$output"
+	else
+		# The default spec has a cgroup namespace only on v2 (runc's
+		# rule): the exec'd process sees the unit's path.
+		grep -qx "[0-9]*:memory:$SD_SLICE_DIR/sdt-ex.scope" <<<"$output"
+		grep -qx "[0-9]*:name=systemd:$SD_SLICE_DIR/sdt-ex.scope" <<<"$output"
 	fi
 	sd delete --force ex
 	assert_unit_gone sdt-ex.scope
