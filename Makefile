@@ -55,7 +55,7 @@ vm-test-selinux: rt
 	tests/vm/run.sh --lsm selinux --timeout 900 -- tests/vm/selftest.bats tests/integration/selinux.bats
 
 # The systemd cgroup driver with systemd as the guest's PID 1: cgroup v2, then a hybrid v1 host
-# (one boot each, ~5 and ~8 min under TCG on a busy host).
+# (one boot each, 3-7 min under TCG depending on the host's load).
 vm-test-systemd: rt
 	tests/vm/run.sh --init systemd --timeout 900 -- tests/vm/selftest.bats tests/integration/systemd.bats
 	tests/vm/run.sh --init systemd --cgroup v1 --timeout 1200 -- tests/vm/selftest.bats tests/integration/systemd.bats
