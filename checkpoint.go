@@ -41,15 +41,7 @@ checkpointed.`,
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		if os.Geteuid() != 0 {
-			// runc's warning: CRIU's unprivileged mode is not what runs here.
-			logger.Warn("rt checkpoint is untested with rootless containers")
-		}
-		mode, err := libcontainer.ParseCgroupMode(c.String("manage-cgroups-mode"))
-		if err != nil {
-			return err
-		}
-		emptyNs, err := libcontainer.ParseEmptyNs(c.String("empty-ns"))
+		mode, emptyNs, err := criuModes(c)
 		if err != nil {
 			return err
 		}
@@ -78,4 +70,23 @@ checkpointed.`,
 			AutoDedup:       c.Bool("auto-dedup"),
 		})
 	},
+}
+
+// criuModes checks what checkpoint and restore share before either calls
+// the library: runc's warning for a caller who is not root, and the
+// --manage-cgroups-mode and --empty-ns values.
+func criuModes(c *cli.Context) (libcontainer.CgroupMode, uint32, error) {
+	if os.Geteuid() != 0 {
+		// runc's warning: CRIU's unprivileged mode is not what runs here.
+		logger.Warn("rt " + c.Command.Name + " is untested with rootless containers")
+	}
+	mode, err := libcontainer.ParseCgroupMode(c.String("manage-cgroups-mode"))
+	if err != nil {
+		return "", 0, err
+	}
+	emptyNs, err := libcontainer.ParseEmptyNs(c.String("empty-ns"))
+	if err != nil {
+		return "", 0, err
+	}
+	return mode, emptyNs, nil
 }

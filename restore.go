@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-runtime/rt/libcontainer"
@@ -41,15 +39,7 @@ using the runc checkpoint command.`,
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		if os.Geteuid() != 0 {
-			// runc's warning: CRIU's unprivileged mode is not what runs here.
-			logger.Warn("rt restore is untested with rootless containers")
-		}
-		mode, err := libcontainer.ParseCgroupMode(c.String("manage-cgroups-mode"))
-		if err != nil {
-			return err
-		}
-		emptyNs, err := libcontainer.ParseEmptyNs(c.String("empty-ns"))
+		mode, emptyNs, err := criuModes(c)
 		if err != nil {
 			return err
 		}

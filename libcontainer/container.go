@@ -133,23 +133,9 @@ func Create(o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	defer pidfdSock.close()
-	if err := os.MkdirAll(o.Root, 0o700); err != nil {
-		return nil, fmt.Errorf("state root: %w", err)
-	}
-	dir := stateDir(o.Root, o.ID)
-	err = os.Mkdir(dir, 0o711)
-	if os.IsExist(err) {
-		// A dir left by a create that was killed midway is reclaimed.
-		if err := reclaimHalfMade(dir, o.ID, o.Log); err != nil {
-			return nil, err
-		}
-		err = os.Mkdir(dir, 0o711)
-	}
+	dir, err := makeStateDir(o.Root, o.ID, o.Log)
 	if err != nil {
-		if os.IsExist(err) {
-			return nil, &IDError{ID: o.ID, Err: ErrExist}
-		}
-		return nil, fmt.Errorf("state dir: %w", err)
+		return nil, err
 	}
 	var cleanup undo
 	defer func() {

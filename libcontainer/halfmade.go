@@ -117,6 +117,30 @@ func hasState(dir string) bool {
 // reclaimHalfMade is create's answer to an existing <root>/<id>: a dir with
 // no state.json and no live lock holder (its create was killed) is cleaned
 // and the id is free again; anything else is a container that exists.
+// makeStateDir makes <root>/<id> for a new container (create or restore),
+// reclaiming a dir that a create killed midway left behind; an id in use
+// is ErrExist.
+func makeStateDir(root, id string, log *slog.Logger) (string, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", fmt.Errorf("state root: %w", err)
+	}
+	dir := stateDir(root, id)
+	err := os.Mkdir(dir, 0o711)
+	if os.IsExist(err) {
+		if err := reclaimHalfMade(dir, id, log); err != nil {
+			return "", err
+		}
+		err = os.Mkdir(dir, 0o711)
+	}
+	if err != nil {
+		if os.IsExist(err) {
+			return "", &IDError{ID: id, Err: ErrExist}
+		}
+		return "", fmt.Errorf("state dir: %w", err)
+	}
+	return dir, nil
+}
+
 func reclaimHalfMade(dir, id string, log *slog.Logger) error {
 	exists := &IDError{ID: id, Err: ErrExist}
 	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

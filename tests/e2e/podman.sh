@@ -4,9 +4,10 @@
 
 PODMAN=()
 
-podman_setup() {
-	local d="$E2E_TMP/podman"
-	mkdir -p "$d"/{root,run,tmp}
+# podman_conf DIR: storage.conf and containers.conf for a Podman whose
+# root, runroot, tmpdir and event log are under DIR.
+podman_conf() {
+	local d="$1"
 	cat >"$d/storage.conf" <<TOML
 [storage]
 driver = "vfs"
@@ -24,6 +25,12 @@ tmp_dir = "$d/tmp"
 volume_path = "$d/root/volumes"
 static_dir = "$d/root/libpod"
 TOML
+}
+
+podman_setup() {
+	local d="$E2E_TMP/podman"
+	mkdir -p "$d"/{root,run,tmp}
+	podman_conf "$d"
 	export CONTAINERS_CONF="$d/containers.conf" CONTAINERS_STORAGE_CONF="$d/storage.conf"
 	PODMAN=(podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" --storage-driver vfs
 		--cgroup-manager cgroupfs --events-backend file --runtime "$(make_wrapper podman inject-log)")
@@ -109,23 +116,7 @@ podman_rootless_setup() {
 	mkdir -p "$d"/{home,xdg,root,run,tmp}
 	chmod 755 "$d"
 	chmod 700 "$d/xdg"
-	cat >"$d/storage.conf" <<TOML
-[storage]
-driver = "vfs"
-graphroot = "$d/root"
-runroot = "$d/run"
-TOML
-	cat >"$d/containers.conf" <<TOML
-[containers]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$d/events.log"
-tmp_dir = "$d/tmp"
-volume_path = "$d/root/volumes"
-static_dir = "$d/root/libpod"
-TOML
+	podman_conf "$d"
 	# The runtime as the user runs it: a copy in reach (the tree's own dir
 	# may be root's alone), under the same name, behind make_wrapper's
 	# argv log, written as the user.
