@@ -71,6 +71,27 @@ func (u undo) run() {
 	}
 }
 
+// ownCgroup makes the container's cgroup manager for a create or a
+// restore, checks the cgroup is free, hands its removal to cleanup and
+// records it in <dir>/create.json (what delete -f of a killed create
+// removes).
+func ownCgroup(o CreateOpts, spec *specs.Spec, dir string, cleanup *undo) (cgroups.Manager, *createRecord, error) {
+	cg, err := newCgroup(o, spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	// Before the undo list owns the cgroup: a refused one is not ours.
+	if err := checkCgroupUsable(cg); err != nil {
+		return nil, nil, err
+	}
+	cleanup.add(func() { destroyCgroup(cg, o.Log) })
+	record := &createRecord{CgroupPaths: cg.Paths(), SystemdUnit: cgroups.UnitName(cg)}
+	if err := record.write(dir); err != nil {
+		return nil, nil, err
+	}
+	return cg, record, nil
+}
+
 // Create makes the container up to the "created" state: the init waits on
 // the exec fifo. On any error nothing is left behind.
 func Create(o CreateOpts) (c *Container, err error) {
@@ -176,17 +197,8 @@ func Create(o CreateOpts) (c *Container, err error) {
 	}
 	defer result.Close()
 
-	cg, err := newCgroup(o, spec)
+	cg, record, err := ownCgroup(o, spec, dir, &cleanup)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
-	}
-	// Before the undo list owns the cgroup: a refused one is not ours.
-	if err := checkCgroupUsable(cg); err != nil {
-		return nil, err
-	}
-	cleanup.add(func() { destroyCgroup(cg, o.Log) })
-	record := &createRecord{CgroupPaths: cg.Paths(), SystemdUnit: cgroups.UnitName(cg)}
-	if err := record.write(dir); err != nil {
 		return nil, err
 	}
 

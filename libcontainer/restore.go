@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -161,16 +160,8 @@ func Restore(o RestoreOpts) (c *Container, err error) {
 	}
 	defer lock.Close()
 
-	cg, err := newCgroup(CreateOpts{ID: o.ID, SystemdCgroup: o.SystemdCgroup}, spec)
+	cg, record, err := ownCgroup(CreateOpts{ID: o.ID, SystemdCgroup: o.SystemdCgroup, Log: o.Log}, spec, dir, &cleanup)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
-	}
-	if err := checkCgroupUsable(cg); err != nil {
-		return nil, err
-	}
-	cleanup.add(func() { destroyCgroup(cg, o.Log) })
-	record := &createRecord{CgroupPaths: cg.Paths(), SystemdUnit: cgroups.UnitName(cg)}
-	if err := record.write(dir); err != nil {
 		return nil, err
 	}
 	st := &State{
@@ -327,16 +318,12 @@ func Restore(o RestoreOpts) (c *Container, err error) {
 func RestoreWait(o RestoreOpts) (int, error) {
 	var sigs chan os.Signal
 	if !o.Detach {
-		if !o.NoSubreaper {
-			restore, err := becomeSubreaper()
-			if err != nil {
-				return 0, err
-			}
-			defer restore()
+		var done func()
+		var err error
+		if sigs, done, err = foreground(!o.NoSubreaper); err != nil {
+			return 0, err
 		}
-		sigs = make(chan os.Signal, 64)
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
+		defer done()
 	}
 	ct, err := Restore(o)
 	if err != nil {

@@ -42,15 +42,13 @@ type RunOpts struct {
 func Run(o RunOpts) (int, error) {
 	var sigs chan os.Signal
 	if !o.Detach {
-		restore, err := becomeSubreaper()
-		if err != nil {
+		// Signals are caught before the container exists, to forward them.
+		var done func()
+		var err error
+		if sigs, done, err = foreground(true); err != nil {
 			return 0, err
 		}
-		defer restore()
-		// Catch signals before the container exists, to forward them.
-		sigs = make(chan os.Signal, 64)
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
+		defer done()
 	}
 	ct, err := Create(o.CreateOpts)
 	if err != nil {
@@ -88,14 +86,12 @@ func Run(o RunOpts) (int, error) {
 func (c *Container) ExecWait(o ExecOpts) (int, error) {
 	var sigs chan os.Signal
 	if !o.Detach {
-		restore, err := becomeSubreaper()
-		if err != nil {
+		var done func()
+		var err error
+		if sigs, done, err = foreground(true); err != nil {
 			return 0, err
 		}
-		defer restore()
-		sigs = make(chan os.Signal, 64)
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
+		defer done()
 	}
 	ep, err := c.Exec(o)
 	if err != nil {
@@ -120,6 +116,25 @@ func (c *Container) ExecWait(o ExecOpts) (int, error) {
 
 // becomeSubreaper makes the calling process a child subreaper; restore
 // clears the setting again unless the caller had it set before.
+// foreground prepares rt to wait for a process it is about to start in
+// the foreground (run, exec, restore): rt becomes a subreaper (unless
+// subreaper is false) and catches every signal, to forward them. done
+// puts both back, for a library caller.
+func foreground(subreaper bool) (sigs chan os.Signal, done func(), err error) {
+	restore := func() {}
+	if subreaper {
+		if restore, err = becomeSubreaper(); err != nil {
+			return nil, nil, err
+		}
+	}
+	sigs = make(chan os.Signal, 64)
+	signal.Notify(sigs)
+	return sigs, func() {
+		signal.Stop(sigs)
+		restore()
+	}, nil
+}
+
 func becomeSubreaper() (restore func(), err error) {
 	var was int32
 	if err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&was)), 0, 0, 0); err != nil {
