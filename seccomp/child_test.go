@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -120,7 +122,11 @@ func startChild(t *testing.T, req childRequest) (*childResult, *os.ProcessState)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSeccompChild$", "-test.count=1")
+	// A child that hangs (a filter that blocks what its exit needs) is
+	// killed and fails the test in a minute, not at go test's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestSeccompChild$", "-test.count=1")
 	// As for rt init (docs/ARCHITECTURE.md): glibc aborts a thread started
 	// under the filter whose rseq registration the profile refuses.
 	cmd.Env = append(os.Environ(), childEnv+"="+string(raw), "GLIBC_TUNABLES=glibc.pthread.rseq=0")
@@ -128,6 +134,9 @@ func startChild(t *testing.T, req childRequest) (*childResult, *os.ProcessState)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("child did not finish within a minute: %v\nstderr: %s", err, stderr.String())
+	}
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatalf("start child: %v", err)
 	}
