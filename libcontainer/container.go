@@ -92,17 +92,43 @@ func ownCgroup(o CreateOpts, spec *specs.Spec, dir string, cleanup *undo) (cgrou
 	return cg, record, nil
 }
 
+// loadBundle reads the config of the bundle at dir (made absolute).
+func loadBundle(dir string) (bundle string, spec *specs.Spec, err error) {
+	if bundle, err = filepath.Abs(dir); err != nil {
+		return "", nil, fmt.Errorf("bundle: %w", err)
+	}
+	if spec, err = LoadSpec(bundle); err != nil {
+		return "", nil, err
+	}
+	return bundle, spec, nil
+}
+
+// bundleRootfs is root.path, relative to the bundle unless absolute.
+func bundleRootfs(bundle string, spec *specs.Spec) string {
+	if filepath.IsAbs(spec.Root.Path) {
+		return spec.Root.Path
+	}
+	return filepath.Join(bundle, spec.Root.Path)
+}
+
+// checkConsole applies runc's rules on a terminal and --console-socket.
+func checkConsole(terminal, detach bool, consoleSocket string) error {
+	if terminal && detach && consoleSocket == "" {
+		return errors.New("cannot allocate tty if rt will detach without setting console socket")
+	}
+	if !terminal && consoleSocket != "" {
+		return errors.New("cannot use console socket if rt will not detach or allocate tty")
+	}
+	return nil
+}
+
 // Create makes the container up to the "created" state: the init waits on
 // the exec fifo. On any error nothing is left behind.
 func Create(o CreateOpts) (c *Container, err error) {
 	if err := ValidateID(o.ID); err != nil {
 		return nil, err
 	}
-	bundle, err := filepath.Abs(o.Bundle)
-	if err != nil {
-		return nil, fmt.Errorf("bundle: %w", err)
-	}
-	spec, err := LoadSpec(bundle)
+	bundle, spec, err := loadBundle(o.Bundle)
 	if err != nil {
 		return nil, err
 	}
@@ -134,20 +160,14 @@ func Create(o CreateOpts) (c *Container, err error) {
 			spec.Process.Env = append(spec.Process.Env, "LISTEN_PID=1")
 		}
 	}
-	rootfs := spec.Root.Path
-	if !filepath.IsAbs(rootfs) {
-		rootfs = filepath.Join(bundle, rootfs)
-	}
+	rootfs := bundleRootfs(bundle, spec)
 	if fi, err := os.Stat(rootfs); err != nil {
 		return nil, fmt.Errorf("rootfs %s: %w", rootfs, errors.Unwrap(err))
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("rootfs %s: not a directory", rootfs)
 	}
-	if spec.Process.Terminal && o.Detach && o.ConsoleSocket == "" {
-		return nil, errors.New("cannot allocate tty if rt will detach without setting console socket")
-	}
-	if !spec.Process.Terminal && o.ConsoleSocket != "" {
-		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
+	if err := checkConsole(spec.Process.Terminal, o.Detach, o.ConsoleSocket); err != nil {
+		return nil, err
 	}
 	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
 	if err != nil {

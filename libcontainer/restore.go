@@ -71,29 +71,19 @@ func Restore(o RestoreOpts) (c *Container, err error) {
 	if o.CgroupMode == "" {
 		o.CgroupMode = "soft"
 	}
-	bundle, err := filepath.Abs(o.Bundle)
-	if err != nil {
-		return nil, fmt.Errorf("bundle: %w", err)
-	}
-	spec, err := LoadSpec(bundle)
+	bundle, spec, err := loadBundle(o.Bundle)
 	if err != nil {
 		return nil, err
 	}
 	if err := Validate(spec); err != nil {
 		return nil, err
 	}
-	rootfs := spec.Root.Path
-	if !filepath.IsAbs(rootfs) {
-		rootfs = filepath.Join(bundle, rootfs)
-	}
-	if rootfs, err = filepath.EvalSymlinks(rootfs); err != nil {
+	rootfs, err := filepath.EvalSymlinks(bundleRootfs(bundle, spec))
+	if err != nil {
 		return nil, fmt.Errorf("rootfs: %w", err)
 	}
-	if spec.Process.Terminal && o.Detach && o.ConsoleSocket == "" {
-		return nil, errors.New("cannot allocate tty if rt will detach without setting console socket")
-	}
-	if !spec.Process.Terminal && o.ConsoleSocket != "" {
-		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
+	if err := checkConsole(spec.Process.Terminal, o.Detach, o.ConsoleSocket); err != nil {
+		return nil, err
 	}
 	version, err := checkCriu(o.CriuPath, minCriuVersion)
 	if err != nil {

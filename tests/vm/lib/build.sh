@@ -241,6 +241,14 @@ vm_fill_stage() {
 	cp "$init" "$st/init" && chmod 755 "$st/init"
 }
 
+# vm_pack_layer ST OUT: the staged tree ST as the cpio layer OUT (through OUT.tmp), without the
+# /bin, /sbin, /lib and /lib64 symlinks, which are the base's: a layer must not replace them.
+vm_pack_layer() {
+	(cd "$1" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
+		-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$2.tmp" &&
+		mv "$2.tmp" "$2"
+}
+
 # vm_build_selinux_layer builds $2, the SELinux part appended to base $1 for --lsm selinux: Debian's
 # policy with the test module $3 (CIL) added, in /etc/selinux (without the 7 MB compiled
 # file_contexts.bin, which nothing in the guest needs: libselinux reads the text file_contexts when
@@ -266,10 +274,7 @@ vm_build_selinux_layer() {
 		# Files the base already has stay out of the layer.
 		(cd "$st" && find . ! -type d ! -type l | sed 's|^\.||') | { grep -xF -f "$base.files" || true; } |
 			while read -r f; do rm -f "$st$f"; done || exit 1
-		# The /bin, /sbin, /lib, /lib64 symlinks are the base's; the archive must not carry them.
-		(cd "$st" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
-			-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
-			mv "$out.tmp" "$out"
+		vm_pack_layer "$st" "$out"
 	) || rc=1
 	rm -rf "$st" "$out.tmp"
 	return $rc
@@ -342,9 +347,7 @@ vm_build_systemd_layer() {
 			StandardInput=null
 			StandardOutput=journal+console
 		EOF
-		(cd "$st" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
-			-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
-			mv "$out.tmp" "$out"
+		vm_pack_layer "$st" "$out"
 	) || rc=1
 	rm -rf "$st" "$out.tmp"
 	return $rc
@@ -392,9 +395,7 @@ vm_build_criu_layer() {
 		(cd "$st" && find . ! -type d ! -type l | sed 's|^\.||') | { grep -xF -f "$base.files" || true; } |
 			grep -v -e '^/usr/s\{0,1\}bin/' -e '/lib/modules/[^/]*/modules\.' -e '^/etc/rt-vm/boot-modules$' |
 			while read -r f; do rm -f "$st$f"; done || exit 1
-		(cd "$st" && find . -path ./bin -prune -o -path ./sbin -prune -o -path ./lib -prune \
-			-o -path ./lib64 -prune -o -print | cpio -o -H newc --quiet -R 0:0) >"$out.tmp" &&
-			mv "$out.tmp" "$out"
+		vm_pack_layer "$st" "$out"
 	) || rc=1
 	rm -rf "$st" "$out.tmp"
 	return $rc
