@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh — start-path benchmarks of rt side by side with runc and crun.
 #
-# Builds rt (unless -rt PATH names a binary), installs runc and crun from
-# Debian if missing, makes a busybox-static bundle running /bin/true in a
-# temporary directory, builds bench/cmd/rtbench and runs it. Every argument
-# is passed on to rtbench (see bench/README.md):
+# Builds rt (unless -rt PATH names a binary), installs runc, crun and gcc
+# from Debian if missing, builds the launcher and the floor (bench/c/), makes a
+# busybox-static bundle running /bin/true in a temporary directory, builds
+# bench/cmd/rtbench and runs it. Every argument is passed on to rtbench (see
+# bench/README.md):
 #
-#   bench/run.sh                          # run mode, rt,runc,crun, N=100
+#   bench/run.sh                          # run mode, rt,runc,crun,floor, N=100
+#   bench/run.sh -mode all                # every figure of the README's table
 #   bench/run.sh -mode exec -n 50
 #   bench/run.sh -runtimes runc,crun
 #   bench/run.sh -rt /path/to/rt -csv /tmp/runs.csv
@@ -23,7 +25,7 @@ die() {
 }
 
 # Only -runtimes and -rt matter here; rtbench parses (and checks) all flags.
-runtimes=rt,runc,crun
+runtimes=rt,runc,crun,floor
 rt_bin=
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
@@ -63,9 +65,16 @@ install_pkg runc
 if wants crun; then install_pkg crun; fi
 command -v jq >/dev/null || install_pkg jq
 [[ -x /bin/busybox ]] || install_pkg busybox-static
+install_pkg gcc
 
 tmp=$(mktemp -d /tmp/rtbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+
+# The launcher times every run (see bench/c/launch.c); the floor is the
+# yardstick (bench/c/floor.c).
+for prog in launch floor; do
+	gcc -O2 -Wall -Wextra -Werror -o "$tmp/$prog" "$BENCH_DIR/c/$prog.c" || die "build $prog.c failed"
+done
 
 # The bundle: busybox-static and one symlink per applet, /bin/true as the
 # process, no terminal. Everything else stays as `runc spec` writes it.
@@ -83,8 +92,9 @@ mv "$tmp/config.json" "$bundle/config.json"
 
 (cd "$REPO" && go build -o "$tmp/rtbench" ./bench/cmd/rtbench) || die "build rtbench failed"
 
-cmd=("$tmp/rtbench" -bundle "$bundle")
+cmd=("$tmp/rtbench" -bundle "$bundle" -launcher "$tmp/launch")
 [[ -n $rt_bin ]] && cmd+=(-rt "$rt_bin")
+wants floor && cmd+=(-floor "$tmp/floor")
 cmd+=("$@")
 
 # crun (1.8) refuses to run at all on a hybrid host whose cgroup2 mount has

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -16,22 +17,30 @@ import (
 // stdin and stdout are /dev/null; stderr goes to a regular file, not a pipe,
 // so no goroutine copies output while we time, and a detached container that
 // inherits the fd cannot keep a pipe open and hang the wait.
+//
+// Timed runs go through the launcher (bench/c/launch.c), which forks the
+// runtime, times it and reads its tree's rusage: see launch.c for why
+// rtbench cannot fork it itself.
 type runner struct {
-	devNull *os.File
-	stderr  *os.File
+	devNull  *os.File
+	stderr   *os.File
+	launcher string
 }
 
-func newRunner(dir string) (*runner, error) {
+func newRunner(dir, launcher string) (*runner, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
-	stderr, err := os.CreateTemp(dir, "stderr-")
+	// O_APPEND: processes started at once (runConcurrent) add their
+	// messages instead of writing over each other's.
+	name := filepath.Join(dir, "stderr")
+	stderr, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		devNull.Close()
-		return nil, fmt.Errorf("create stderr file in %s: %w", dir, err)
+		return nil, fmt.Errorf("create stderr file %s: %w", name, err)
 	}
-	return &runner{devNull: devNull, stderr: stderr}, nil
+	return &runner{devNull: devNull, stderr: stderr, launcher: launcher}, nil
 }
 
 func (r *runner) close() {
@@ -51,25 +60,87 @@ func becomeSubreaper() error {
 	return nil
 }
 
-// run starts argv[0] (an absolute path) with argv and waits for it. It returns
-// the cost from the rusage the kernel hands back with the reap, which covers
-// the child and all descendants reaped within its tree. A non-zero exit is an
+// run times argv (argv[0] an absolute path) through the launcher, which
+// reports the wall time from its fork to its reap and the rusage of the
+// runtime and all descendants reaped within its tree. A non-zero exit is an
 // error carrying the process's stderr.
 func (r *runner) run(argv []string) (sample, error) {
 	if err := r.resetStderr(); err != nil {
 		return sample{}, err
 	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return sample{}, fmt.Errorf("pipe: %w", err)
+	}
+	defer pr.Close()
+	largv := append([]string{r.launcher}, argv...)
+	attr := &os.ProcAttr{Files: []*os.File{r.devNull, r.devNull, r.stderr, pw}}
+	p, err := os.StartProcess(r.launcher, largv, attr)
+	pw.Close()
+	if err != nil {
+		return sample{}, fmt.Errorf("start %s: %w", strings.Join(largv, " "), err)
+	}
+	// The launcher closes its end before it exits; a detached container
+	// never holds it (the launcher's child closes fd 3 before exec).
+	out, rerr := io.ReadAll(pr)
+	st, err := p.Wait()
+	if err != nil {
+		return sample{}, fmt.Errorf("wait for %s: %w", strings.Join(largv, " "), err)
+	}
+	if !st.Success() {
+		return sample{}, fmt.Errorf("%s: %s; stderr:\n%s", strings.Join(argv, " "), st, r.stderrText())
+	}
+	if rerr != nil {
+		return sample{}, fmt.Errorf("read launcher results: %w", rerr)
+	}
+	s, err := parseLaunch(string(out))
+	if err != nil {
+		return s, err
+	}
+	reapOrphans(&s)
+	return s, nil
+}
+
+// parseLaunch reads the launcher's line "wall_ns cpu_ns maxrss_kib orphans".
+func parseLaunch(line string) (sample, error) {
+	var wall, cpu, rss int64
+	var orphans int
+	n, err := fmt.Sscanf(line, "%d %d %d %d\n", &wall, &cpu, &rss, &orphans)
+	if err != nil || n != 4 || wall < 0 || cpu < 0 || rss < 0 || orphans < 0 {
+		return sample{}, fmt.Errorf("launcher results %q: want four non-negative numbers", line)
+	}
+	return sample{wall: time.Duration(wall), cpu: time.Duration(cpu), rssKiB: rss, orphans: orphans}, nil
+}
+
+// runConcurrent is run for several processes at once (goroutines): it reaps
+// only its own child, never orphans (a wait for any pid could take another
+// goroutine's child), and its error carries the stderr file of every process
+// started since the last run.
+func (r *runner) runConcurrent(argv []string) (sample, error) {
+	s, st, err := r.startWait(argv)
+	if err != nil {
+		return s, err
+	}
+	if !st.Success() {
+		return s, fmt.Errorf("%s: %s; stderr:\n%s", strings.Join(argv, " "), st, r.stderrText())
+	}
+	return s, nil
+}
+
+// startWait forks argv from rtbench itself (no launcher): for untimed runs
+// and the parallel mode, whose figure is wall time only.
+func (r *runner) startWait(argv []string) (sample, *os.ProcessState, error) {
 	attr := &os.ProcAttr{Files: []*os.File{r.devNull, r.devNull, r.stderr}}
 
 	start := time.Now()
 	p, err := os.StartProcess(argv[0], argv, attr)
 	if err != nil {
-		return sample{}, fmt.Errorf("start %s: %w", strings.Join(argv, " "), err)
+		return sample{}, nil, fmt.Errorf("start %s: %w", strings.Join(argv, " "), err)
 	}
 	st, err := p.Wait()
 	wall := time.Since(start)
 	if err != nil {
-		return sample{}, fmt.Errorf("wait for %s: %w", strings.Join(argv, " "), err)
+		return sample{}, nil, fmt.Errorf("wait for %s: %w", strings.Join(argv, " "), err)
 	}
 
 	s := sample{wall: wall}
@@ -77,12 +148,7 @@ func (r *runner) run(argv []string) (sample, error) {
 		s.cpu = tvDuration(ru.Utime) + tvDuration(ru.Stime)
 		s.rssKiB = ru.Maxrss
 	}
-	reapOrphans(&s)
-
-	if !st.Success() {
-		return s, fmt.Errorf("%s: %s; stderr:\n%s", strings.Join(argv, " "), st, r.stderrText())
-	}
-	return s, nil
+	return s, st, nil
 }
 
 // reapOrphans collects, without blocking, descendants that were reparented to

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -60,52 +61,35 @@ func median(xs []float64) float64 {
 	return (s[m-1] + s[m]) / 2
 }
 
-// spread is median, min and max of one figure over all recorded runs.
+// percentile is the nearest-rank p-th percentile of xs (0 < p <= 100): the
+// smallest value that at least p% of the values do not exceed. NaN when
+// empty.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 || !(p > 0) || p > 100 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
+	return s[max(rank, 1)-1]
+}
+
+// spread is median, 90th percentile, min and max of one figure over all
+// recorded runs.
 type spread struct {
-	med, min, max float64
+	med, p90, min, max float64
 }
 
 func newSpread(xs []float64) spread {
 	if len(xs) == 0 {
-		return spread{math.NaN(), math.NaN(), math.NaN()}
+		return spread{math.NaN(), math.NaN(), math.NaN(), math.NaN()}
 	}
-	sp := spread{med: median(xs), min: xs[0], max: xs[0]}
+	sp := spread{med: median(xs), p90: percentile(xs, 90), min: xs[0], max: xs[0]}
 	for _, x := range xs[1:] {
 		sp.min = math.Min(sp.min, x)
 		sp.max = math.Max(sp.max, x)
 	}
 	return sp
-}
-
-// summary holds the three figures of one runtime, in the units the table prints.
-type summary struct {
-	name    string
-	runs    int
-	wallMs  spread
-	cpuMs   spread
-	rssMiB  spread
-	orphans int
-}
-
-func summarize(name string, samples []sample) summary {
-	wall := make([]float64, len(samples))
-	cpu := make([]float64, len(samples))
-	rss := make([]float64, len(samples))
-	orphans := 0
-	for i, s := range samples {
-		wall[i] = float64(s.wall) / float64(time.Millisecond)
-		cpu[i] = float64(s.cpu) / float64(time.Millisecond)
-		rss[i] = float64(s.rssKiB) / 1024
-		orphans += s.orphans
-	}
-	return summary{
-		name:    name,
-		runs:    len(samples),
-		wallMs:  newSpread(wall),
-		cpuMs:   newSpread(cpu),
-		rssMiB:  newSpread(rss),
-		orphans: orphans,
-	}
 }
 
 // ratio is num/den, NaN when it has no meaning (zero, negative or NaN input).
@@ -136,74 +120,173 @@ func verdict(value, limit float64) string {
 	return "missed"
 }
 
-// ratioPairs are the comparisons printed, numerator first, when both runtimes ran.
-var ratioPairs = [][2]string{{"rt", "crun"}, {"rt", "runc"}, {"runc", "crun"}}
+// The figures, in the order of the table. A figure is one row: the
+// same quantity measured for every runtime that takes part in it.
+type unit int
 
-// Targets rt is held to. Timing targets compare medians; the memory target
-// is the largest peak RSS seen in any run.
 const (
-	targetVsCrun = 1.0
-	targetVsRunc = 0.5
-	targetRSSMiB = 8.0
+	unitMs unit = iota
+	unitKiB
 )
 
-func fmtSpread(sp spread, prec int) string {
-	return fmt.Sprintf("%*.*f %*.*f %*.*f", 8, prec, sp.med, 8, prec, sp.min, 8, prec, sp.max)
+// figure is one row of the table with every recorded value per runtime.
+type figure struct {
+	key   string // stable name, used in the CSV
+	label string // markdown, as the README shows it
+	unit  unit
+	// Targets for rt (zero: none): median ≤ vsCrun × crun's median, and
+	// p90 ≤ absKiB for memory.
+	vsCrun float64
+	absKiB float64
+	// flatOf names the figure at the smallest count of the same series:
+	// the target column shows rt's median relative to it (flat is 1.00x).
+	flatOf string
+	vals   map[string][]float64
 }
 
-// printReport writes the table, the ratios of the medians and the targets.
-func printReport(w io.Writer, header string, sums []summary) {
-	byName := make(map[string]summary, len(sums))
-	for _, s := range sums {
-		byName[s.name] = s
-	}
-	fmt.Fprintln(w, header)
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-8s %5s | %-26s | %-26s | %-26s |\n", "", "", "wall ms", "CPU ms (user+sys)", "peak RSS MiB")
-	fmt.Fprintf(w, "%-8s %5s | %8s %8s %8s | %8s %8s %8s | %8s %8s %8s | %s\n",
-		"runtime", "runs", "median", "min", "max", "median", "min", "max", "median", "min", "max", "orphans")
-	fmt.Fprintln(w, strings.Repeat("-", 106))
-	for _, s := range sums {
-		fmt.Fprintf(w, "%-8s %5d | %s | %s | %s | %d\n", s.name, s.runs,
-			fmtSpread(s.wallMs, 2), fmtSpread(s.cpuMs, 2), fmtSpread(s.rssMiB, 2), s.orphans)
-	}
+func newFigure(key, label string, u unit) *figure {
+	return &figure{key: key, label: label, unit: u, vals: map[string][]float64{}}
+}
 
-	printed := false
-	for _, p := range ratioPairs {
-		a, okA := byName[p[0]]
-		b, okB := byName[p[1]]
-		if !okA || !okB {
-			continue
-		}
-		if !printed {
-			fmt.Fprintln(w)
-			fmt.Fprintln(w, "ratios of the medians:")
-			printed = true
-		}
-		fmt.Fprintf(w, "  %-10s wall %-7s CPU %s\n", p[0]+"/"+p[1],
-			formatRatio(ratio(a.wallMs.med, b.wallMs.med)), formatRatio(ratio(a.cpuMs.med, b.cpuMs.med)))
-	}
+func (f *figure) add(runtime string, v float64) { f.vals[runtime] = append(f.vals[runtime], v) }
 
-	rt, ok := byName["rt"]
-	if !ok {
-		return
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// formatValue prints a figure's value: ms with one decimal, KiB as a whole
+// number with thousands separated by commas.
+func formatValue(v float64, u unit) string {
+	if math.IsNaN(v) {
+		return "n/a"
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "targets for rt:")
-	for _, t := range []struct {
-		other string
-		limit float64
-	}{{"crun", targetVsCrun}, {"runc", targetVsRunc}} {
-		o, ok := byName[t.other]
-		if !ok {
-			fmt.Fprintf(w, "  rt <= %.1fx %s: not measured (%s not in -runtimes)\n", t.limit, t.other, t.other)
-			continue
+	if u == unitMs {
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
 		}
-		rw := ratio(rt.wallMs.med, o.wallMs.med)
-		rc := ratio(rt.cpuMs.med, o.cpuMs.med)
-		fmt.Fprintf(w, "  wall rt <= %.1fx %-4s  %-7s %s\n", t.limit, t.other, formatRatio(rw), verdict(rw, t.limit))
-		fmt.Fprintf(w, "  CPU  rt <= %.1fx %-4s  %-7s %s\n", t.limit, t.other, formatRatio(rc), verdict(rc, t.limit))
+		b.WriteRune(c)
 	}
-	fmt.Fprintf(w, "  peak RSS <= %.0f MiB     %-7s %s (largest of %d runs)\n", targetRSSMiB,
-		fmt.Sprintf("%.2f", rt.rssMiB.max), verdict(rt.rssMiB.max, targetRSSMiB), rt.runs)
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// table is every figure measured in one run of rtbench.
+type table struct {
+	runtimes []string // columns, in the order of -runtimes
+	figures  []*figure
+	byKey    map[string]*figure
+}
+
+func newTable(runtimes []string) *table {
+	return &table{runtimes: runtimes, byKey: map[string]*figure{}}
+}
+
+func (t *table) add(f *figure) *figure {
+	t.figures = append(t.figures, f)
+	t.byKey[f.key] = f
+	return f
+}
+
+// cell is "median / p90" of one runtime's values, "—" when it did not take part.
+func cell(xs []float64, u unit) string {
+	if len(xs) == 0 {
+		return "—"
+	}
+	sp := newSpread(xs)
+	return formatValue(sp.med, u) + " / " + formatValue(sp.p90, u)
+}
+
+// target is the target column of one row for rt.
+func (t *table) target(f *figure) string {
+	rt := f.vals["rt"]
+	if len(rt) == 0 {
+		return "—"
+	}
+	var parts []string
+	if f.vsCrun > 0 {
+		r := ratio(median(rt), median(f.vals["crun"]))
+		parts = append(parts, fmt.Sprintf("≤ %.1fx crun: %s", f.vsCrun, verdict(r, f.vsCrun)))
+	}
+	if f.absKiB > 0 {
+		p := percentile(rt, 90)
+		parts = append(parts, fmt.Sprintf("p90 ≤ %s KiB: %s", formatValue(f.absKiB, unitKiB), verdict(p, f.absKiB)))
+	}
+	if f.flatOf != "" {
+		if base, ok := t.byKey[f.flatOf]; ok {
+			parts = append(parts, formatRatio(ratio(median(rt), median(base.vals["rt"])))+" of 1 present")
+		}
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// writeMarkdown prints the table: one column per runtime (median / p90), the
+// ratio of each runtime's median to crun's, and rt's target.
+func (t *table) writeMarkdown(w io.Writer) {
+	var ratioCols []string
+	hasCrun := false
+	for _, r := range t.runtimes {
+		if r == "crun" {
+			hasCrun = true
+		}
+	}
+	if hasCrun {
+		for _, r := range t.runtimes {
+			if r != "crun" {
+				ratioCols = append(ratioCols, r)
+			}
+		}
+	}
+	head := []string{"median / p90"}
+	for _, r := range t.runtimes {
+		head = append(head, r)
+	}
+	for _, r := range ratioCols {
+		head = append(head, r+"/crun")
+	}
+	head = append(head, "target for rt")
+	fmt.Fprintln(w, "| "+strings.Join(head, " | ")+" |")
+	fmt.Fprintln(w, "|"+strings.Repeat("---|", len(head)))
+	for _, f := range t.figures {
+		row := []string{f.label}
+		for _, r := range t.runtimes {
+			row = append(row, cell(f.vals[r], f.unit))
+		}
+		for _, r := range ratioCols {
+			if len(f.vals[r]) == 0 {
+				row = append(row, "—")
+				continue
+			}
+			row = append(row, formatRatio(ratio(median(f.vals[r]), median(f.vals["crun"]))))
+		}
+		row = append(row, t.target(f))
+		fmt.Fprintln(w, "| "+strings.Join(row, " | ")+" |")
+	}
+}
+
+// writeDetail prints, per figure and runtime, the count, median, p90, min and
+// max: what the markdown leaves out.
+func (t *table) writeDetail(w io.Writer) {
+	fmt.Fprintf(w, "%-44s %-6s %5s %10s %10s %10s %10s\n", "figure", "engine", "runs", "median", "p90", "min", "max")
+	for _, f := range t.figures {
+		for _, r := range t.runtimes {
+			xs := f.vals[r]
+			if len(xs) == 0 {
+				continue
+			}
+			sp := newSpread(xs)
+			fmt.Fprintf(w, "%-44s %-6s %5d %10s %10s %10s %10s\n", f.key, r, len(xs),
+				formatValue(sp.med, f.unit), formatValue(sp.p90, f.unit),
+				formatValue(sp.min, f.unit), formatValue(sp.max, f.unit))
+		}
+	}
 }

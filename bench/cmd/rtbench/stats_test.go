@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestMedian(t *testing.T) {
@@ -39,7 +38,7 @@ func TestMedian(t *testing.T) {
 
 func TestNewSpread(t *testing.T) {
 	got := newSpread([]float64{3, 10, 1, 4})
-	want := spread{med: 3.5, min: 1, max: 10}
+	want := spread{med: 3.5, p90: 10, min: 1, max: 10}
 	if got != want {
 		t.Errorf("newSpread = %+v, want %+v", got, want)
 	}
@@ -125,52 +124,134 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
-func TestSummarize(t *testing.T) {
-	s := summarize("crun", []sample{
-		{wall: 10 * time.Millisecond, cpu: 4 * time.Millisecond, rssKiB: 2048},
-		{wall: 30 * time.Millisecond, cpu: 2 * time.Millisecond, rssKiB: 3072, orphans: 1},
-		{wall: 20 * time.Millisecond, cpu: 6 * time.Millisecond, rssKiB: 1024},
-	})
-	if s.runs != 3 || s.orphans != 1 {
-		t.Errorf("runs, orphans = %d, %d; want 3, 1", s.runs, s.orphans)
+func TestPercentile(t *testing.T) {
+	xs := []float64{10, 1, 9, 2, 8, 3, 7, 4, 6, 5} // 1..10 unsorted
+	for _, tt := range []struct{ p, want float64 }{
+		{90, 9}, {50, 5}, {100, 10}, {10, 1}, {1, 1}, {91, 10},
+	} {
+		if got := percentile(xs, tt.p); got != tt.want {
+			t.Errorf("percentile(1..10, %v) = %v, want %v", tt.p, got, tt.want)
+		}
 	}
-	if want := (spread{20, 10, 30}); s.wallMs != want {
-		t.Errorf("wall = %+v, want %+v", s.wallMs, want)
+	if got := percentile([]float64{4}, 90); got != 4 {
+		t.Errorf("percentile of one value = %v, want 4", got)
 	}
-	if want := (spread{4, 2, 6}); s.cpuMs != want {
-		t.Errorf("cpu = %+v, want %+v", s.cpuMs, want)
+	for _, p := range []float64{0, -1, 101} {
+		if got := percentile(xs, p); !math.IsNaN(got) {
+			t.Errorf("percentile(xs, %v) = %v, want NaN", p, got)
+		}
 	}
-	if want := (spread{2, 1, 3}); s.rssMiB != want {
-		t.Errorf("rss = %+v, want %+v", s.rssMiB, want)
+	if got := percentile(nil, 90); !math.IsNaN(got) {
+		t.Errorf("percentile(nil) = %v, want NaN", got)
+	}
+	if xs[0] != 10 {
+		t.Errorf("percentile reordered its input: %v", xs)
 	}
 }
 
-func TestPrintReportTargets(t *testing.T) {
-	mk := func(name string, wall, cpu, rss float64) summary {
-		return summary{name: name, runs: 1, wallMs: spread{wall, wall, wall},
-			cpuMs: spread{cpu, cpu, cpu}, rssMiB: spread{rss, rss, rss}}
+func TestFormatValue(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		u    unit
+		want string
+	}{
+		{31.25, unitMs, "31.2"}, {0.04, unitMs, "0.0"}, {1234.56, unitMs, "1234.6"},
+		{8472, unitKiB, "8,472"}, {1348.4, unitKiB, "1,348"}, {999, unitKiB, "999"},
+		{1234567, unitKiB, "1,234,567"}, {-1000, unitKiB, "-1,000"},
+		{math.NaN(), unitMs, "n/a"},
+	} {
+		if got := formatValue(tt.v, tt.u); got != tt.want {
+			t.Errorf("formatValue(%v, %v) = %q, want %q", tt.v, tt.u, got, tt.want)
+		}
+	}
+}
+
+func TestMarkdownTable(t *testing.T) {
+	tab := newTable([]string{"rt", "runc", "crun", "floor"})
+	wall := tab.add(newFigure("run.wall", "`run` wall ms", unitMs))
+	wall.vsCrun = 1.0
+	rss := tab.add(newFigure("run.rss", "peak RSS KiB", unitKiB))
+	rss.absKiB = 4096
+	l1 := tab.add(newFigure("list.1", "`list`, 1", unitMs))
+	l500 := tab.add(newFigure("list.500", "`list`, 500", unitMs))
+	l500.flatOf = "list.1"
+	for i := 1; i <= 10; i++ {
+		x := float64(i)
+		wall.add("rt", 10+x)   // median 15.5, p90 19
+		wall.add("runc", 20+x) // 25.5
+		wall.add("crun", 5+x)  // 10.5
+		wall.add("floor", x)   // 5.5
+		rss.add("rt", 4000+x)
+		rss.add("crun", 3000)
+		l1.add("rt", 2)
+		l500.add("rt", 3)
+		l1.add("crun", 1)
+		l500.add("crun", 1)
 	}
 	var buf bytes.Buffer
-	printReport(&buf, "hdr", []summary{mk("rt", 9, 4, 9), mk("runc", 20, 10, 12), mk("crun", 10, 3, 2)})
-	out := buf.String()
-	for _, want := range []string{
-		"rt/crun    wall 0.90x   CPU 1.33x",
-		"rt/runc    wall 0.45x   CPU 0.40x",
-		"runc/crun  wall 2.00x   CPU 3.33x",
-		"wall rt <= 1.0x crun  0.90x   met",
-		"CPU  rt <= 1.0x crun  1.33x   missed",
-		"wall rt <= 0.5x runc  0.45x   met",
-		"CPU  rt <= 0.5x runc  0.40x   met",
-		"peak RSS <= 8 MiB     9.00    missed",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
+	tab.writeMarkdown(&buf)
+	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		"| median / p90 | rt | runc | crun | floor | rt/crun | runc/crun | floor/crun | target for rt |",
+		"|---|---|---|---|---|---|---|---|---|",
+		"| `run` wall ms | 15.5 / 19.0 | 25.5 / 29.0 | 10.5 / 14.0 | 5.5 / 9.0 | 1.48x | 2.43x | 0.52x | ≤ 1.0x crun: missed |",
+		"| peak RSS KiB | 4,006 / 4,009 | — | 3,000 / 3,000 | — | 1.34x | — | — | p90 ≤ 4,096 KiB: met |",
+		"| `list`, 1 | 2.0 / 2.0 | — | 1.0 / 1.0 | — | 2.00x | — | — | — |",
+		"| `list`, 500 | 3.0 / 3.0 | — | 1.0 / 1.0 | — | 3.00x | — | — | 1.50x of 1 present |",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("markdown =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Without crun there are no ratio columns and no crun target can be met.
+	tab2 := newTable([]string{"rt"})
+	f := tab2.add(newFigure("exec.wall", "`exec` ms", unitMs))
+	f.vsCrun = 1.0
+	f.add("rt", 7)
+	buf.Reset()
+	tab2.writeMarkdown(&buf)
+	if out := buf.String(); !strings.Contains(out, "| `exec` ms | 7.0 / 7.0 | ≤ 1.0x crun: n/a |") || strings.Contains(out, "/crun") {
+		t.Errorf("without crun:\n%s", out)
 	}
 
 	buf.Reset()
-	printReport(&buf, "hdr", []summary{mk("runc", 20, 10, 12), mk("crun", 10, 3, 2)})
-	if out := buf.String(); strings.Contains(out, "targets") || !strings.Contains(out, "runc/crun") {
-		t.Errorf("without rt: want runc/crun ratio and no targets:\n%s", out)
+	tab.writeDetail(&buf)
+	if out := buf.String(); !strings.Contains(out, "run.wall") || !strings.Contains(out, "   10       15.5       19.0       11.0       20.0") {
+		t.Errorf("detail lacks rt's run.wall spread:\n%s", out)
+	}
+}
+
+func TestParseModesAndCounts(t *testing.T) {
+	if m, err := parseModes("all"); err != nil || !reflect.DeepEqual(m, allModes) {
+		t.Errorf("parseModes(all) = %v, %v", m, err)
+	}
+	if m, err := parseModes("exec,run"); err != nil || !reflect.DeepEqual(m, []string{"exec", "run"}) {
+		t.Errorf("parseModes(exec,run) = %v, %v", m, err)
+	}
+	for _, bad := range []string{"", "runs", "run,run", "all,run"} {
+		if _, err := parseModes(bad); err == nil {
+			t.Errorf("parseModes(%q): no error", bad)
+		}
+	}
+	if c, err := parseCounts("1, 10,100,500"); err != nil || !reflect.DeepEqual(c, []int{1, 10, 100, 500}) {
+		t.Errorf("parseCounts = %v, %v", c, err)
+	}
+	for _, bad := range []string{"", "0", "10,1", "1,1", "x", "-5"} {
+		if _, err := parseCounts(bad); err == nil {
+			t.Errorf("parseCounts(%q): no error", bad)
+		}
+	}
+}
+
+func TestParseLaunch(t *testing.T) {
+	s, err := parseLaunch("3414104 2687000 1348 2\n")
+	want := sample{wall: 3414104, cpu: 2687000, rssKiB: 1348, orphans: 2}
+	if err != nil || s != want {
+		t.Errorf("parseLaunch = %+v, %v; want %+v", s, err, want)
+	}
+	for _, bad := range []string{"", "1 2 3", "1 2 3 x", "-1 2 3 0", "1 2 -3 0"} {
+		if _, err := parseLaunch(bad); err == nil {
+			t.Errorf("parseLaunch(%q): no error", bad)
+		}
 	}
 }
