@@ -23,6 +23,16 @@ const maxPasswdSize = 4 << 20
 // occurrences; an empty HOME counts as unset, and an unset HOME is taken
 // from the container's /etc/passwd for uid (or "/"), appended last.
 func prepareEnv(env []string, uid uint32) []string {
+	out, hasHome := dedupeEnv(env)
+	if !hasHome {
+		out = append(out, "HOME="+homeDir(uid))
+	}
+	return out
+}
+
+// dedupeEnv is prepareEnv without the look-up of HOME (the parent's part
+// of it, for a plan): the variables and whether HOME is among them.
+func dedupeEnv(env []string) ([]string, bool) {
 	seen := make(map[string]bool, len(env))
 	out := make([]string, 0, len(env)+1)
 	for i := len(env) - 1; i >= 0; i-- {
@@ -39,10 +49,7 @@ func prepareEnv(env []string, uid uint32) []string {
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
-	if !hasVar(out, "HOME") {
-		out = append(out, "HOME="+homeDir(uid))
-	}
-	return out
+	return out, hasVar(out, "HOME")
 }
 
 func hasVar(env []string, key string) bool {

@@ -33,7 +33,7 @@ func setRlimits(rl []specs.POSIXRlimit) error {
 // still privileged.
 func splitRlimits(rl []specs.POSIXRlimit) (early, late []specs.POSIXRlimit) {
 	for _, r := range rl {
-		if r.Type == "RLIMIT_AS" || r.Type == "RLIMIT_DATA" {
+		if lateRlimit(r.Type) {
 			late = append(late, r)
 		} else {
 			early = append(early, r)
@@ -41,6 +41,8 @@ func splitRlimits(rl []specs.POSIXRlimit) (early, late []specs.POSIXRlimit) {
 	}
 	return early, late
 }
+
+func lateRlimit(t string) bool { return t == "RLIMIT_AS" || t == "RLIMIT_DATA" }
 
 // lookPath finds args[0] with the container's PATH, inside the container.
 func lookPath(name string, env []string) (string, error) {

@@ -39,6 +39,9 @@ type childRequest struct {
 	NotifyErrno int32 `json:"notifyErrno"`
 	// Exec is run under the filter after the probes.
 	Exec []string `json:"exec"`
+	// Program: load what Program compiles, with seccomp(2), as the C
+	// executor of a plan does, instead of calling Load.
+	Program bool `json:"program"`
 }
 
 type childResult struct {
@@ -76,7 +79,14 @@ func TestSeccompChild(t *testing.T) {
 
 func runChild(req *childRequest) childResult {
 	runtime.LockOSThread() // never unlocked: the thread dies with the process
-	fd, skipped, err := Load(&req.Profile)
+	var fd int
+	var skipped []string
+	var err error
+	if req.Program {
+		fd, skipped, err = loadProgram(&req.Profile)
+	} else {
+		fd, skipped, err = Load(&req.Profile)
+	}
 	res := childResult{Skipped: skipped, NotifyFd: fd}
 	if err != nil {
 		res.Error = err.Error()
@@ -96,6 +106,21 @@ func runChild(req *childRequest) childResult {
 	}
 	runtime.KeepAlive(buf)
 	return res
+}
+
+// loadProgram loads Program's output the way a plan's executor does.
+func loadProgram(s *specs.LinuxSeccomp) (int, []string, error) {
+	flags, bpf, skipped, err := Program(s)
+	if err != nil {
+		return -1, skipped, err
+	}
+	insns := unsafe.Slice((*unix.SockFilter)(unsafe.Pointer(&bpf[0])), len(bpf)/int(unsafe.Sizeof(unix.SockFilter{})))
+	prog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
+	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&prog))); e != 0 {
+		return -1, skipped, e
+	}
+	runtime.KeepAlive(bpf)
+	return -1, skipped, nil
 }
 
 func answerNotifications(fd libseccomp.ScmpFd, errno int32) {

@@ -314,21 +314,39 @@ func ownLoad(list []specs.LinuxSeccompFlag) bool {
 // WAIT_KILLABLE_RECV only exists for a listener; the kernel refuses it
 // alone, so without a notify rule it is left out, as libseccomp does.
 func loadRaw(f *libseccomp.ScmpFilter, stub []unix.SockFilter, list []specs.LinuxSeccompFlag, notify bool) (int, error) {
+	insns, flags, err := program(f, stub, list, notify)
+	if err != nil {
+		return -1, err
+	}
+	prog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
+	runtime.KeepAlive(insns)
+	if errno != 0 {
+		return -1, fmt.Errorf("load seccomp filter (seccomp(2), flags %#x): %w", flags, errno)
+	}
+	if !notify {
+		return -1, nil
+	}
+	return int(r), nil
+}
+
+// program is what loadRaw loads: the stub and libseccomp's exported
+// program, and the seccomp(2) flags.
+func program(f *libseccomp.ScmpFilter, stub []unix.SockFilter, list []specs.LinuxSeccompFlag, notify bool) ([]unix.SockFilter, uintptr, error) {
 	bpf, err := exportBPF(f)
 	if err != nil {
-		return -1, fmt.Errorf("export seccomp filter: %w", err)
+		return nil, 0, fmt.Errorf("export seccomp filter: %w", err)
 	}
 	const insnSize = int(unsafe.Sizeof(unix.SockFilter{}))
 	if len(bpf) == 0 || len(bpf)%insnSize != 0 {
-		return -1, fmt.Errorf("export seccomp filter: %d bytes is no BPF program", len(bpf))
+		return nil, 0, fmt.Errorf("export seccomp filter: %d bytes is no BPF program", len(bpf))
 	}
 	insns := make([]unix.SockFilter, len(stub)+len(bpf)/insnSize)
 	copy(insns, stub)
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&insns[len(stub)])), len(bpf)), bpf)
 	if len(insns) > bpfMaxInsns {
-		return -1, fmt.Errorf("seccomp filter: %d BPF instructions, the kernel takes at most %d", len(insns), bpfMaxInsns)
+		return nil, 0, fmt.Errorf("seccomp filter: %d BPF instructions, the kernel takes at most %d", len(insns), bpfMaxInsns)
 	}
-	prog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
 	flags := uintptr(filterFlagTsync)
 	for _, fl := range list {
 		switch fl {
@@ -345,15 +363,37 @@ func loadRaw(f *libseccomp.ScmpFilter, stub []unix.SockFilter, list []specs.Linu
 	if notify {
 		flags |= filterFlagNewListener | filterFlagTsyncESRCH
 	}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
-	runtime.KeepAlive(insns)
-	if errno != 0 {
-		return -1, fmt.Errorf("load seccomp filter (seccomp(2), flags %#x): %w", flags, errno)
+	return insns, flags, nil
+}
+
+// Program compiles s, in the parent, to what Load would load: the BPF
+// program (the ENOSYS stub, when the profile wants one, in front of
+// libseccomp's, as struct sock_filter in the host's byte order) and the
+// seccomp(2) flags, for an init that loads it without libseccomp (a plan,
+// libcontainer/plan). A profile that notifies is refused: its listener fd
+// comes from Load. skipped is as for Load.
+func Program(s *specs.LinuxSeccomp) (flags uint64, bpf []byte, skipped []string, err error) {
+	filter, maxNr, skipped, notify, err := build(s)
+	if err != nil {
+		return 0, nil, skipped, err
 	}
-	if !notify {
-		return -1, nil
+	defer filter.Release()
+	if notify {
+		return 0, nil, skipped, fmt.Errorf("seccomp: a profile with %s needs its listener fd: no program alone", specs.ActNotify)
 	}
-	return int(r), nil
+	var stub []unix.SockFilter
+	if wantsENOSYS(s) {
+		if stub, err = enosysStub(maxNr); err != nil {
+			return 0, nil, skipped, err
+		}
+	}
+	insns, fl, err := program(filter, stub, s.Flags, false)
+	if err != nil {
+		return 0, nil, skipped, err
+	}
+	const insnSize = int(unsafe.Sizeof(unix.SockFilter{}))
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), len(insns)*insnSize)
+	return uint64(fl), append([]byte(nil), raw...), skipped, nil
 }
 
 // exportBPF is the filter's BPF program. ExportBPFMem needs libseccomp

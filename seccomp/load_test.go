@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"reflect"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -366,5 +367,47 @@ func TestNotifyBehindStub(t *testing.T) {
 	}
 	if want := []int{int(unix.ENOTBLK), int(unix.ENOSYS)}; !reflect.DeepEqual(res.Errnos, want) {
 		t.Fatalf("errnos (getcwd, 451) = %v, want %v", res.Errnos, want)
+	}
+}
+
+// Program's BPF and flags, loaded with seccomp(2) alone (as a plan's C
+// executor loads them), filter exactly as Load does: the stub's ENOSYS,
+// the errno default, allowed calls, an argument condition.
+func TestProgramFiltersAsLoad(t *testing.T) {
+	if runtimeArch() != "amd64" {
+		t.Skip("syscall numbers below are x86_64's")
+	}
+	names := allowlistUpTo(t, 300)
+	profiles := map[string]specs.LinuxSeccomp{
+		"allowlist with the ENOSYS stub": {
+			DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(uint(unix.EACCES)),
+			Syscalls: []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
+		},
+		"denylist with a condition": {
+			DefaultAction: specs.ActAllow,
+			Flags:         []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagSpecAllow},
+			Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: uintp(uint(unix.EPERM))},
+				{Names: []string{"getcwd"}, Action: specs.ActErrno, ErrnoRet: uintp(uint(unix.E2BIG)),
+					Args: []specs.LinuxSeccompArg{{Index: 1, Value: 10, Op: specs.OpEqualTo}}},
+			},
+		},
+	}
+	probes := []probe{getcwdProbe(4096), getcwdProbe(10), {Nr: unix.SYS_GETPID}, {Nr: unix.SYS_GETPPID},
+		{Nr: 451}, {Nr: 1000}}
+	for name, profile := range profiles {
+		t.Run(name, func(t *testing.T) {
+			want := mustRun(t, childRequest{Profile: profile, Probes: probes})
+			got := mustRun(t, childRequest{Profile: profile, Probes: probes, Program: true})
+			if !reflect.DeepEqual(got.Errnos, want.Errnos) {
+				t.Fatalf("Program's filter gives errnos %v, Load's %v", got.Errnos, want.Errnos)
+			}
+			if !slices.ContainsFunc(want.Errnos, func(e int) bool { return e != 0 }) {
+				t.Fatalf("no probe was filtered (%v): the comparison shows nothing", want.Errnos)
+			}
+		})
+	}
+	if _, _, _, err := Program(&specs.LinuxSeccomp{DefaultAction: specs.ActNotify}); err == nil {
+		t.Error("Program of a notifying profile succeeded")
 	}
 }

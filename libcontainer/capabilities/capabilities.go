@@ -315,3 +315,27 @@ func (kernel) ambientClearAll() error {
 func (kernel) ambientRaise(n int) error {
 	return unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0)
 }
+
+// Masks are the five sets as bit masks (bit n: capability n), for a plan
+// compiled in the parent and applied by the C executor: the sets New
+// gives for a kernel whose last capability is last, with Apply's rule
+// that only a raisable ambient capability is raised.
+type Masks struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient uint64
+}
+
+// NewMasks is New for a given last capability (the host's, probed by the
+// parent), returning the masks and New's warnings.
+func NewMasks(c *specs.LinuxCapabilities, last int) (Masks, []string) {
+	caps, warnings, _ := newCaps(c, last, nil)
+	m := Masks{uint64(caps.bounding), uint64(caps.effective), uint64(caps.permitted), uint64(caps.inheritable), 0}
+	for n := 0; n <= last; n++ {
+		if caps.ambient.has(n) && caps.raisable(n) {
+			m.Ambient |= 1 << uint(n)
+		}
+	}
+	return m, warnings
+}
+
+// LastCap is the running kernel's last capability (see lastCap).
+func LastCap() (int, error) { return lastCap() }
