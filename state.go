@@ -18,11 +18,12 @@ var stateCommand = &cli.Command{
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		ct, err := libcontainer.Load(c.String("root"), c.Args().First(), logger)
+		// The state without the spec: state.json alone.
+		st, err := libcontainer.LoadStatus(c.String("root"), c.Args().First())
 		if err != nil {
 			return err
 		}
-		b, err := json.MarshalIndent(ct.State.Reported(), "", "  ")
+		b, err := json.MarshalIndent(st.Reported(), "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode state: %w", err)
 		}

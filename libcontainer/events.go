@@ -71,7 +71,7 @@ func (c *Container) Events(o EventsOpts, emit func(Event) error) error {
 		oom = w
 	}
 	alive := func() bool {
-		_, err := LoadState(c.Root, id)
+		_, _, err := loadStateFile(c.Root, id)
 		return err == nil
 	}
 	warn := func(err error) {

@@ -19,7 +19,11 @@ import (
 
 const (
 	stateFile = "state.json"
-	fifoName  = "exec.fifo"
+	// specFile holds the container's spec beside state.json, read only by
+	// the commands that need it (see LoadState): list and state read the
+	// small state.json alone.
+	specFile = "spec.json"
+	fifoName = "exec.fifo"
 	// resultFifoName carries what became of the start: see Start.
 	resultFifoName = "exec.result"
 )
@@ -42,11 +46,24 @@ type State struct {
 	// SystemdUnit is the container's unit under --systemd-cgroup.
 	SystemdUnit string `json:"systemdUnit,omitempty"`
 	// Rootless: made in rootless cgroup mode (CreateOpts.Rootless).
-	Rootless bool        `json:"rootless,omitempty"`
-	Spec     *specs.Spec `json:"spec"`
+	Rootless bool `json:"rootless,omitempty"`
+	// Spec is the container's spec, in spec.json; nil when the state was
+	// loaded without it (LoadStatus, List). State dirs of rt before
+	// spec.json hold it in state.json under "spec" (specEmbedded), and
+	// are written back so, for an rt of that time to read them still.
+	Spec *specs.Spec `json:"-"`
 	// NotifySocket is the caller's NOTIFY_SOCKET that rt start forwards to.
 	NotifySocket string `json:"notifySocket,omitempty"`
+
+	specEmbedded bool // the dir's spec is state.json's "spec"
+	// specOnDisk: spec.json holds Spec as it is; MarkSpecChanged clears it.
+	specOnDisk bool
+	noSpec     bool // loaded without the spec: must not be saved
 }
+
+// MarkSpecChanged says Spec was changed in memory (update's resources):
+// the next save writes spec.json again.
+func (s *State) MarkSpecChanged() { s.specOnDisk = false }
 
 var idRegexp = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)
 
@@ -71,48 +88,126 @@ func (s *State) Reported() specs.State {
 
 func stateDir(root, id string) string { return filepath.Join(root, id) }
 
-// LoadState reads a container's state.
+// LoadState reads a container's state with its spec (spec.json, or the
+// spec in state.json of a dir made by an earlier rt).
 func LoadState(root, id string) (*State, error) {
-	if err := ValidateID(id); err != nil {
+	s, b, err := loadStateFile(root, id)
+	if err != nil {
 		return nil, err
+	}
+	sb, err := os.ReadFile(filepath.Join(stateDir(root, id), specFile))
+	switch {
+	case err == nil:
+		var spec specs.Spec
+		if err := json.Unmarshal(sb, &spec); err != nil {
+			return nil, fmt.Errorf("decode spec of %q: %w", id, err)
+		}
+		s.Spec, s.specOnDisk = &spec, true
+	case os.IsNotExist(err):
+		var old struct {
+			Spec *specs.Spec `json:"spec"`
+		}
+		if err := json.Unmarshal(b, &old); err != nil {
+			return nil, fmt.Errorf("decode state of %q: %w", id, err)
+		}
+		// A state saved without a spec (none in memory) has neither.
+		s.Spec, s.specEmbedded = old.Spec, old.Spec != nil
+	default:
+		return nil, fmt.Errorf("read spec of %q: %w", id, err)
+	}
+	return s, nil
+}
+
+// LoadStatus reads a container's state without its spec and refreshes its
+// status: all that `state` and `list` print. The result cannot be saved.
+func LoadStatus(root, id string) (*State, error) {
+	s, _, err := loadStateFile(root, id)
+	if err != nil {
+		return nil, err
+	}
+	s.noSpec = true
+	s.Refresh(root)
+	return s, nil
+}
+
+// loadStateFile reads and decodes state.json alone (a "spec" in it, from
+// an earlier rt, is skipped: Spec is not decoded from state.json), and
+// returns its bytes too.
+func loadStateFile(root, id string) (*State, []byte, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, nil, err
 	}
 	b, err := os.ReadFile(filepath.Join(stateDir(root, id), stateFile))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, &IDError{ID: id, Err: ErrNotExist}
+			return nil, nil, &IDError{ID: id, Err: ErrNotExist}
 		}
-		return nil, fmt.Errorf("read state of %q: %w", id, err)
+		return nil, nil, fmt.Errorf("read state of %q: %w", id, err)
 	}
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("decode state of %q: %w", id, err)
+		return nil, nil, fmt.Errorf("decode state of %q: %w", id, err)
 	}
-	return &s, nil
+	return &s, b, nil
 }
 
-// save writes the state atomically: a temp file in the same dir, then rename.
+// save writes the state: spec.json first when it does not hold Spec yet
+// (so a state.json never names a spec that is not there), then
+// state.json, each atomically (a temp file in the same dir, then rename).
+// A dir of an earlier rt keeps its spec in state.json.
 func (s *State) save(root string) error {
+	if s.noSpec {
+		return fmt.Errorf("write state of %q: it was loaded without its spec", s.ID)
+	}
 	dir := stateDir(root, s.ID)
-	b, err := json.Marshal(s)
+	var b []byte
+	var err error
+	if s.specEmbedded {
+		type plain State // without the methods, so no recursion
+		b, err = json.Marshal(struct {
+			*plain
+			Spec *specs.Spec `json:"spec"`
+		}{(*plain)(s), s.Spec})
+	} else {
+		if s.Spec != nil && !s.specOnDisk {
+			sb, err := json.Marshal(s.Spec)
+			if err != nil {
+				return fmt.Errorf("encode spec: %w", err)
+			}
+			if err := writeAtomic(dir, specFile, sb); err != nil {
+				return fmt.Errorf("write spec: %w", err)
+			}
+			s.specOnDisk = true
+		}
+		b, err = json.Marshal(s)
+	}
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".state-")
-	if err != nil {
+	if err := writeAtomic(dir, stateFile, b); err != nil {
 		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic writes dir/name through a temp file in dir and a rename.
+func writeAtomic(dir, name string, b []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+"-")
+	if err != nil {
+		return err
 	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
+		return err
 	}
 	return nil
 }
@@ -201,7 +296,8 @@ func lockDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// List returns the states of every container under root.
+// List returns the states of every container under root, without their
+// specs (LoadStatus).
 func List(root string) ([]*State, error) {
 	// A root that does not exist is an error, as in runc (a mistyped
 	// --root must not read as "no containers"), and is not created.
@@ -214,11 +310,10 @@ func List(root string) ([]*State, error) {
 		if !e.IsDir() || ValidateID(e.Name()) != nil {
 			continue
 		}
-		s, err := LoadState(root, e.Name())
+		s, err := LoadStatus(root, e.Name())
 		if err != nil {
 			continue // being created or deleted
 		}
-		s.Refresh(root)
 		out = append(out, s)
 	}
 	return out, nil

@@ -45,6 +45,7 @@ func (c *Container) Update(u *specs.LinuxResources) error {
 		return fmt.Errorf("update %s: %w", c.State.ID, err)
 	}
 	spec.Linux.Resources = merged
+	c.State.MarkSpecChanged()
 	if err := c.SaveState(); err != nil {
 		return fmt.Errorf("update %s: cgroup changed but %w", c.State.ID, err)
 	}

@@ -113,3 +113,51 @@ load helpers
 	rt delete --force st-ro
 	assert_nothing_left st-ro
 }
+
+@test "state and list read state.json alone; the spec is in spec.json for the commands that need it" {
+	requires_rt
+	make_bundle
+	set_args sleep 100
+	run_detached st-small
+	dir=$RT_ROOT/st-small
+	# state.json is the small record; the spec lives beside it.
+	jq -e 'has("spec") | not' "$dir/state.json"
+	jq -e '.process.args == ["sleep", "100"]' "$dir/spec.json"
+	want_state=$(rt state st-small)
+	want_list=$(rt list --format json)
+	# With a spec.json that does not decode, state and list still answer
+	# the same: they never read it. exec needs the spec and says so.
+	cp "$dir/spec.json" "$BATS_TEST_TMPDIR/spec.json"
+	echo '{not json' >"$dir/spec.json"
+	[ "$(rt state st-small)" = "$want_state" ]
+	[ "$(rt list --format json)" = "$want_list" ]
+	run --separate-stderr rt exec st-small true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *'decode spec of "st-small"'* ]]
+	cp "$BATS_TEST_TMPDIR/spec.json" "$dir/spec.json"
+	rt exec st-small true
+	rt delete --force st-small
+	assert_nothing_left st-small
+}
+
+@test "a state dir of an earlier rt (the spec inside state.json) still works and keeps its layout" {
+	requires_rt
+	make_bundle
+	set_args sleep 100
+	run_detached st-old
+	dir=$RT_ROOT/st-old
+	# Make it the layout rt wrote before spec.json: the spec under "spec".
+	jq --slurpfile s "$dir/spec.json" '. + {spec: $s[0]}' "$dir/state.json" >"$BATS_TEST_TMPDIR/state.json"
+	mv "$BATS_TEST_TMPDIR/state.json" "$dir/state.json"
+	rm "$dir/spec.json"
+	rt state st-old | jq -e '.status == "running" and .id == "st-old"'
+	rt list --format json | jq -e 'map(select(.id == "st-old"))[0].status == "running"'
+	rt exec st-old true
+	# update writes the state back: the spec, changed, stays where the
+	# earlier rt reads it.
+	rt update --pids-limit 50 st-old
+	jq -e '.spec.process.args == ["sleep", "100"] and .spec.linux.resources.pids.limit == 50' "$dir/state.json"
+	[ ! -e "$dir/spec.json" ]
+	rt delete --force st-old
+	assert_nothing_left st-old
+}

@@ -53,10 +53,10 @@ pids_max() { cg_read pids pids.max pids.max; }
 	rt update --pids-limit 30 up-state
 	# The memory limit from create is still there, in the file and the state.
 	[ "$(mem_limit)" -eq 67108864 ]
-	jq -e '.spec.linux.resources | .memory.limit == 67108864 and .pids.limit == 30' "$RT_ROOT/up-state/state.json"
+	jq -e '.linux.resources | .memory.limit == 67108864 and .pids.limit == 30' "$RT_ROOT/up-state/spec.json"
 	rt update --memory 96m up-state
 	[ "$(pids_max)" -eq 30 ]
-	jq -e '.spec.linux.resources | .memory.limit == 100663296 and .pids.limit == 30' "$RT_ROOT/up-state/state.json"
+	jq -e '.linux.resources | .memory.limit == 100663296 and .pids.limit == 30' "$RT_ROOT/up-state/spec.json"
 	# A pids limit of 0 means 1, as in runc 1.5 (not "unchanged").
 	rt update --pids-limit 0 up-state
 	[ "$(pids_max)" -eq 1 ]
@@ -162,7 +162,7 @@ pids_max() { cg_read pids pids.max pids.max; }
 	[[ "$stderr" == *cpu* ]]
 	[ "$(mem_limit)" -eq 209715200 ]
 	[ "$(pids_max)" -eq 40 ]
-	jq -e '.spec.linux.resources | .memory.limit == 209715200 and .pids.limit == 40 and .cpu == null' "$RT_ROOT/up-undo/state.json"
+	jq -e '.linux.resources | .memory.limit == 209715200 and .pids.limit == 40 and .cpu == null' "$RT_ROOT/up-undo/spec.json"
 	rt delete --force up-undo
 	assert_nothing_left up-undo
 }
