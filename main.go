@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	_ "github.com/rt-runtime/rt/internal/oneproc"
 	"github.com/rt-runtime/rt/libcontainer"
 	_ "github.com/rt-runtime/rt/libcontainer/nsenter"
 )
@@ -26,11 +27,9 @@ var (
 )
 
 func init() {
+	// GOMAXPROCS is 1 already (internal/oneproc, early in package init).
 	// rt init must stay on the main thread: nsenter left it in the
 	// container's namespaces, and execve happens from this thread.
-	// rt's commands are short and sequential: one P spares the scheduler's
-	// spinning threads, CPU time that every container start pays.
-	runtime.GOMAXPROCS(1)
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		runtime.LockOSThread()
 		// The init execs within milliseconds: no garbage worth a collection.
