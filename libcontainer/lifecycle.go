@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -143,11 +144,18 @@ func ownPidNamespace(s *specs.Spec) bool {
 }
 
 // killAll SIGKILLs every process of the cgroup, frozen so that none forks
-// a child the listing misses, then thaws them so that they die.
+// a child the listing misses, then thaws them so that they die. A cgroup
+// that is gone had nothing left to kill: systemd removes a scope once its
+// last process exits, and containerd's shim sends `kill --all 9` after
+// the init is gone. That is ErrNotRunning, as in runc (which `kill --all`
+// ignores and the shim reads as "process already finished").
 func (c *Container) killAll() error {
 	cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
 	if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
+	}
+	if _, err := cg.Pids(); errors.Is(err, fs.ErrNotExist) {
+		return ErrNotRunning
 	}
 	if err := cg.Freeze(); err != nil {
 		c.log.Warn("kill: freeze before SIGKILL", "err", err)

@@ -177,6 +177,27 @@ COMMANDS="checkpoint create delete events exec features kill list pause ps resto
 	assert_nothing_left cli-hostpid
 }
 
+@test "kill KILL of a host-pid-namespace container whose cgroup is gone: not running, no error with --all" {
+	# systemd removes a scope once its last process exits; containerd's
+	# shim then still sends `kill --all <id> 9` (and `kill <id> 9`, whose
+	# "container not running" it reads as "process already finished").
+	make_bundle
+	remove_namespace pid
+	set_args true
+	run_detached cli-cggone
+	wait_for_status cli-cggone stopped
+	for d in $(test_cgroup_dirs); do rmdir "$d"; done
+	[ -z "$(test_cgroup_dirs)" ]
+	run --separate-stderr rt kill --all cli-cggone KILL
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr rt kill cli-cggone KILL
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"container not running"* ]]
+	rt delete cli-cggone
+	assert_nothing_left cli-cggone
+}
+
 @test "list with a --root that does not exist fails and does not create it" {
 	local missing="$BATS_TEST_TMPDIR/no-such-root"
 	run --separate-stderr "$RT" --root "$missing" list
