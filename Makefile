@@ -13,7 +13,7 @@ BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := bats busybox-static jq iproute2 util-linux procps attr e2fsprogs sshfs openssh-server uidmap criu linux-libc-dev
 APT_STAMP := /var/lib/apt/lists/.rt-apt-updated
 
-.PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux vm-test-systemd vm-test-criu e2e oci demo install bench clean fmt vet staticcheck
+.PHONY: all rt deps test-deps test unit integration vm-test vm-test-selinux vm-test-systemd vm-test-criu vm-test-engines e2e oci demo install bench clean fmt vet staticcheck
 
 all: rt
 
@@ -36,7 +36,7 @@ deps:
 test-deps:
 	$(call install_debs,$(TEST_DEBS))
 
-test: rt test-deps unit integration vm-test vm-test-selinux vm-test-systemd vm-test-criu e2e oci
+test: rt test-deps unit integration vm-test vm-test-selinux vm-test-systemd vm-test-criu vm-test-engines e2e oci
 
 unit: deps
 	CGO_ENABLED=1 $(GO) test -tags "$(GO_TAGS)" -count=1 ./...
@@ -65,6 +65,13 @@ vm-test-systemd: rt
 vm-test-criu: rt
 	CGO_ENABLED=0 $(GO) build -o .build/recvtty ./contrib/cmd/recvtty
 	tests/vm/run.sh --criu --timeout 1200 -- tests/integration/checkpoint.bats
+
+# containerd's CRI plugin (SystemdCgroup = true) and Podman (cgroup_manager = "systemd") driving
+# ./rt in the systemd guest on cgroup v2, with the engines layer (one boot); the CRI client is built
+# static for the guest, which has no Go toolchain.
+vm-test-engines: rt
+	CGO_ENABLED=0 $(GO) build -o .build/cri-client ./tests/e2e/cri
+	tests/vm/run.sh --init systemd --engines --timeout 1200 -- tests/e2e/systemd.bats
 
 # containerd (ctr and CRI), Podman and Docker driving ./rt: see tests/e2e/run.sh.
 e2e: rt

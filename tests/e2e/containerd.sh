@@ -6,7 +6,8 @@ CTRD_DIR=
 CTRD_SOCK=
 
 # containerd_start: write the config and start the daemon. The CRI plugin
-# gets a runtime handler "rt" whose BinaryName is the rt-cri wrapper.
+# gets a runtime handler "rt" whose BinaryName is the rt-cri wrapper;
+# CTRD_SYSTEMD_CGROUP=true sets its SystemdCgroup (tests/e2e/systemd.bats).
 containerd_start() {
 	CTRD_DIR="$E2E_TMP/containerd"
 	CTRD_SOCK="$CTRD_DIR/containerd.sock"
@@ -54,7 +55,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.rt.options]
         BinaryName = "$cri_wrapper"
         Root = "$CTRD_DIR/runc/cri"
-        SystemdCgroup = false
+        SystemdCgroup = ${CTRD_SYSTEMD_CGROUP:-false}
 TOML
 	start_daemon containerd containerd --config "$CTRD_DIR/config.toml"
 	if ! wait_for 30 ctr --address "$CTRD_SOCK" version; then

@@ -4,9 +4,9 @@
 #
 # usage: tests/vm/run.sh [--cgroup v2|v1] [--lsm apparmor|selinux|none] [--permissive] [--init shell|systemd]
 #                        [--timeout S] [--mem MB] [--cpus N] [--accel auto|kvm|tcg] [--rt PATH] [--keep] [--criu]
-#                        -- BATS_ARG...
+#                        [--engines] -- BATS_ARG...
 # --criu adds the CRIU layer (criu, GNU tar, iproute2's ip, iptables-restore, netfilter and *_diag
-# modules).
+# modules); --engines (with --init systemd) the engines layer (containerd, Podman, conmon, images).
 # BATS_ARG: bats files or directories under the repository, and bats options (--filter RE, --tap, ...).
 # Exit code: that of bats in the guest; 124 when --timeout ran out; 125 when the VM failed (the
 # console tail is printed); 2 for a usage error.
@@ -19,12 +19,12 @@ VM_CACHE=${RT_VM_CACHE:-/var/cache/rt-vm}
 . "$HERE/lib/build.sh"
 
 usage() {
-	sed -n 's/^# \{0,1\}//; 5,12p' "${BASH_SOURCE[0]}" >&2
+	sed -n 's/^# \{0,1\}//; 5,13p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
 CG=v2 LSM=apparmor SEMODE=enforcing INIT=shell TIMEOUT=600 MEM=2048 CPUS=2 ACCEL=auto RTBIN=$REPO/rt KEEP=0
-CRIU=0
+CRIU=0 ENGINES=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cgroup) CG=${2:-}; shift 2 || usage ;;
@@ -38,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--rt) RTBIN=${2:-}; shift 2 || usage ;;
 	--keep) KEEP=1; shift ;;
 	--criu) CRIU=1; shift ;;
+	--engines) ENGINES=1; shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "rt-vm: unknown option $1" >&2; usage ;;
@@ -48,6 +49,8 @@ case $LSM in apparmor | selinux | none) ;; *) echo "rt-vm: --lsm must be apparmo
 case $INIT in shell | systemd) ;; *) echo "rt-vm: --init must be shell or systemd, not '$INIT'" >&2; exit 2 ;; esac
 # systemd would load the SELinux policy itself, differently from the shell init: not combined.
 [ "$INIT" = systemd ] && [ "$LSM" = selinux ] && { echo "rt-vm: --init systemd does not go with --lsm selinux" >&2; exit 2; }
+# The engines run on the systemd cgroup driver: they need systemd's D-Bus.
+[ "$ENGINES" = 1 ] && [ "$INIT" != systemd ] && { echo "rt-vm: --engines needs --init systemd" >&2; exit 2; }
 case $ACCEL in auto | kvm | tcg) ;; *) echo "rt-vm: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
 for n in "$TIMEOUT" "$MEM" "$CPUS"; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "rt-vm: '$n' is not a positive integer" >&2; exit 2; }
@@ -81,7 +84,9 @@ SE_NEEDS=() SD_NEEDS=()
 [ "$INIT" = systemd ] && SD_NEEDS=("${VM_SYSTEMD_NEEDS[@]}")
 CRIU_NEEDS=()
 [ "$CRIU" = 1 ] && CRIU_NEEDS=("${VM_CRIU_NEEDS[@]}")
-vm_ensure_host_tools "${SE_NEEDS[@]}" "${SD_NEEDS[@]}" "${CRIU_NEEDS[@]}" || exit 125
+EN_NEEDS=()
+[ "$ENGINES" = 1 ] && EN_NEEDS=("${VM_ENGINES_NEEDS[@]}")
+vm_ensure_host_tools "${SE_NEEDS[@]}" "${SD_NEEDS[@]}" "${CRIU_NEEDS[@]}" "${EN_NEEDS[@]}" || exit 125
 KV=$(vm_kernel_version)
 if [ -z "$KV" ]; then
 	apt-get update -qq && KV=$(vm_kernel_version)
@@ -133,6 +138,19 @@ if [ "$CRIU" = 1 ]; then
 	fi
 	LAYERS+=("$CRLAYER")
 fi
+if [ "$ENGINES" = 1 ]; then
+	ENHASH=$({
+		cat "$REPO/tests/e2e/lib.sh"
+		dpkg-query -W "${VM_ENGINES_PKGS[@]}"
+	} | sha256sum | cut -c1-16)
+	ENLAYER=$BASE.engines-$ENHASH
+	if [ ! -f "$ENLAYER" ]; then
+		vm_log "building the engines layer (package hash $ENHASH)"
+		vm_build_engines_layer "$BASE" "$ENLAYER" "$REPO/tests/e2e/lib.sh" || { vm_log "engines layer build failed"; exit 125; }
+		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.engines-*" ! -name "${ENLAYER##*/}" -delete
+	fi
+	LAYERS+=("$ENLAYER")
+fi
 flock -u 9
 T1=$(date +%s.%N)
 
@@ -174,6 +192,7 @@ fi
 	printf 'export RT=%q REPO=%q RT_VM_CGROUP=%q RT_VM_LSM=%q RT_VM_INIT=%q\n' "$RT" "$REPO" "$CG" "$LSM" "$INIT"
 	[ "$LSM" = selinux ] && printf 'export RT_VM_SELINUX=%q\n' "$SEMODE"
 	[ "$CRIU" = 1 ] && printf 'export RT_VM_CRIU=1\n'
+	[ "$ENGINES" = 1 ] && printf 'export RT_VM_ENGINES=1\n'
 	printf 'echo "rt-vm: guest ready at uptime $(cut -d" " -f1 /proc/uptime)s" >/dev/console\n'
 	printf 'exec bats'
 	printf ' %q' "${BATS_ARGS[@]}"

@@ -4,6 +4,14 @@
 // remove, and a container whose start must fail. Each step prints one
 // "ok" or "FAIL" line; the exit status is non-zero when any step failed.
 // Whatever it made is removed on the way out, also after a failure.
+//
+// -hook PATH runs an outside check at three points, with the ids the
+// runtime saw: `PATH running CONTAINER-ID POD-ID` once the container runs,
+// `PATH removed CONTAINER-ID POD-ID` after RemoveContainer and
+// `PATH pod-removed POD-ID` after RemovePodSandbox. Its output is printed
+// as it is (its own ok/FAIL lines); a non-zero exit fails the run. The
+// systemd guest's test (tests/e2e/systemd.bats) checks units and cgroup
+// files with it.
 package main
 
 import (
@@ -12,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,8 +31,9 @@ import (
 )
 
 type options struct {
-	endpoint, handler, image, logDir, cgroupParent string
-	timeout                                        time.Duration
+	endpoint, handler, image, logDir, cgroupParent, hook string
+	memory, cpuQuota, cpuPeriod, pidsMax                 int64
+	timeout                                              time.Duration
 }
 
 func main() {
@@ -32,7 +42,12 @@ func main() {
 	flag.StringVar(&o.handler, "handler", "rt", "runtime handler of the pod")
 	flag.StringVar(&o.image, "image", "", "image reference present in the k8s.io namespace")
 	flag.StringVar(&o.logDir, "log-dir", "", "pod log directory")
-	flag.StringVar(&o.cgroupParent, "cgroup-parent", "", "cgroup parent of the pod (cgroupfs)")
+	flag.StringVar(&o.cgroupParent, "cgroup-parent", "", "cgroup parent of the pod (a path for cgroupfs, a slice for systemd)")
+	flag.Int64Var(&o.memory, "memory", 96<<20, "the container's memory limit in bytes")
+	flag.Int64Var(&o.cpuQuota, "cpu-quota", 0, "the container's CPU quota in µs a period (0: none)")
+	flag.Int64Var(&o.cpuPeriod, "cpu-period", 0, "the container's CPU period in µs (0: the runtime's default)")
+	flag.Int64Var(&o.pidsMax, "pids-max", 0, "the container's pids.max, as a unified (cgroup v2) resource (0: none)")
+	flag.StringVar(&o.hook, "hook", "", "a program run with the ids after start and after removal (see the package doc)")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Second, "time for the whole run")
 	flag.Parse()
 	if o.endpoint == "" || o.image == "" || o.logDir == "" {
@@ -90,6 +105,9 @@ func run(o options) error {
 			return
 		}
 		fmt.Println("ok pod sandbox stopped and removed")
+		if err := runHook(c, o, "pod-removed", podID); err != nil {
+			fmt.Printf("FAIL %v\n", err)
+		}
 	}()
 
 	if err := workload(ctx, rs, o, podID, sbConfig); err != nil {
@@ -100,7 +118,10 @@ func run(o options) error {
 
 // workload runs one container through its whole life in the pod.
 func workload(ctx context.Context, rs cri.RuntimeServiceClient, o options, podID string, sbConfig *cri.PodSandboxConfig) error {
-	const memLimit = 96 << 20
+	res := &cri.LinuxContainerResources{MemoryLimitInBytes: o.memory, CpuQuota: o.cpuQuota, CpuPeriod: o.cpuPeriod}
+	if o.pidsMax > 0 {
+		res.Unified = map[string]string{"pids.max": fmt.Sprint(o.pidsMax)}
+	}
 	cc, err := rs.CreateContainer(ctx, &cri.CreateContainerRequest{
 		PodSandboxId:  podID,
 		SandboxConfig: sbConfig,
@@ -109,9 +130,7 @@ func workload(ctx context.Context, rs cri.RuntimeServiceClient, o options, podID
 			Image:    &cri.ImageSpec{Image: o.image},
 			Command:  []string{"sh", "-c", "echo hello-from-cri; exec sleep 600"},
 			LogPath:  "work.log",
-			Linux: &cri.LinuxContainerConfig{
-				Resources: &cri.LinuxContainerResources{MemoryLimitInBytes: memLimit},
-			},
+			Linux:    &cri.LinuxContainerConfig{Resources: res},
 		},
 	})
 	if err != nil {
@@ -126,6 +145,9 @@ func workload(ctx context.Context, rs cri.RuntimeServiceClient, o options, podID
 		return err
 	}
 	fmt.Println("ok container running")
+	if err := runHook(ctx, o, "running", id, podID); err != nil {
+		return err
+	}
 
 	ex, err := rs.ExecSync(ctx, &cri.ExecSyncRequest{ContainerId: id, Cmd: []string{"sh", "-c", "echo exec-ok; id -u"}, Timeout: 20})
 	if err != nil {
@@ -164,6 +186,19 @@ func workload(ctx context.Context, rs cri.RuntimeServiceClient, o options, podID
 		return fmt.Errorf("RemoveContainer: %w", err)
 	}
 	fmt.Println("ok container removed")
+	return runHook(ctx, o, "removed", id, podID)
+}
+
+// runHook runs -hook with the point and the ids; nothing without -hook.
+func runHook(ctx context.Context, o options, args ...string) error {
+	if o.hook == "" {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, o.hook, args...).CombinedOutput()
+	os.Stdout.Write(out)
+	if err != nil {
+		return fmt.Errorf("hook %s %s: %w", o.hook, strings.Join(args, " "), err)
+	}
 	return nil
 }
 

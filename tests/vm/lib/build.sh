@@ -400,3 +400,51 @@ vm_build_criu_layer() {
 	rm -rf "$st" "$out.tmp"
 	return $rc
 }
+
+# The engines layer (--engines only, with --init systemd), for tests/e2e/systemd.bats: containerd
+# (the daemon, ctr and the runc v2 shim), Podman with conmon and the containers-common config
+# files, the libraries they load that the base lacks, and the images the tests run, made on the
+# host as tests/e2e does (tests/e2e/lib.sh: a busybox-static rootfs as a docker-archive) because
+# the guest has no network: /opt/rt-e2e/busybox.tar and /opt/rt-e2e/pause.tar (the CRI sandbox
+# image). Nothing of the packages' own units comes along: the tests start the daemons themselves.
+VM_ENGINES_NEEDS=(
+	/usr/bin/containerd:containerd
+	/usr/bin/podman:podman
+	/usr/bin/conmon:conmon
+	/usr/share/containers/containers.conf:golang-github-containers-common
+)
+VM_ENGINES_PKGS=(containerd podman conmon golang-github-containers-common busybox-static)
+VM_ENGINES_BINS=(/usr/bin/containerd /usr/bin/ctr /usr/bin/containerd-shim-runc-v2 /usr/bin/podman /usr/bin/conmon)
+
+# vm_build_engines_layer builds $2, the engines part appended to base $1; $3 is tests/e2e/lib.sh.
+vm_build_engines_layer() {
+	local base=$1 out=$2 e2elib=$3 st d f rc=0
+	st=$(mktemp -d "$VM_CACHE/stage.XXXXXX") || return 1
+	mkdir -p "$st"/usr/{bin,sbin,lib,lib64} "$st/etc"
+	for d in bin sbin lib lib64; do ln -s "usr/$d" "$st/$d"; done
+	(
+		set -o pipefail
+		for f in "${VM_ENGINES_BINS[@]}"; do vm_copy_file "$f" "$st" || exit 1; done
+		# policy.json, registries.conf(.d), the default containers.conf and seccomp.json.
+		while read -r f; do
+			[ -f "$f" ] || continue
+			case $f in /etc/containers/* | /usr/share/containers/*) vm_copy_file "$f" "$st" || exit 1 ;; esac
+		done < <(dpkg -L golang-github-containers-common)
+		# Files the base already has stay out of the layer.
+		(cd "$st" && find . ! -type d ! -type l | sed 's|^\.||') | { grep -xF -f "$base.files" || true; } |
+			while read -r f; do rm -f "$st$f"; done || exit 1
+		# The CRI plugin copies the node's resolv.conf into every sandbox; the guest has no DNS.
+		: >"$st/etc/resolv.conf" && mkdir -p "$st/opt/rt-e2e" || exit 1
+		(
+			# shellcheck source=../../e2e/lib.sh
+			. "$e2elib" && E2E_TMP=$(mktemp -d "$VM_CACHE/img.XXXXXX") || exit 1
+			trap 'rm -rf "$E2E_TMP"' EXIT
+			make_rootfs "$E2E_TMP/rootfs" &&
+				make_docker_archive "$E2E_TMP/rootfs" docker.io/rt-e2e/busybox:1 "$st/opt/rt-e2e/busybox.tar" sh &&
+				make_docker_archive "$E2E_TMP/rootfs" docker.io/rt-e2e/pause:1 "$st/opt/rt-e2e/pause.tar" sleep 2147483647
+		) || { vm_log "making the e2e images failed"; exit 1; }
+		vm_pack_layer "$st" "$out"
+	) || rc=1
+	rm -rf "$st" "$out.tmp"
+	return $rc
+}
