@@ -229,19 +229,25 @@ func (b *bench) scaleMode() (err error) {
 	for i, c := range counts {
 		run[i] = b.tab.add(newFigure(fmt.Sprintf("scale.run.%d", c), fmt.Sprintf("`run` wall, %d containers present, ms", c), unitMs))
 	}
-	for i := 1; i < len(counts); i++ {
-		list[i].flatOf = list[0].key
-		state[i].flatOf = state[0].key
-		run[i].flatOf = run[0].key
+	for i, c := range counts {
+		list[i].count, state[i].count, run[i].count = c, c, c
+		list[i].perContainer = true
+		if i > 0 {
+			list[i].flatOf = list[0].key
+			state[i].flatOf = state[0].key
+			run[i].flatOf = run[0].key
+		}
 	}
 
 	fillers := make([][]string, len(b.rts))
 	defer func() {
 		for i, rt := range b.rts {
-			if derr := b.deleteAll(rt, fillers[i]); derr != nil && err == nil {
+			if derr := b.deleteOnly(rt, fillers[i]); derr != nil && err == nil {
 				err = derr
 			}
 		}
+		// Only now are none of the bench's containers left.
+		drainChildren()
 	}()
 
 	for ci, c := range counts {
@@ -331,9 +337,17 @@ func (b *bench) parallelDo(workers int, ids []string, fn func(id string) error) 
 	return errors.Join(errs...)
 }
 
-// deleteAll removes the containers the bench made under rt, by id (those
-// whose state dir exists), in parallel, then collects their inits.
+// deleteAll removes the containers the bench made under rt (deleteOnly),
+// then collects their inits: the caller has no other container running.
 func (b *bench) deleteAll(rt runtimeBin, ids []string) error {
+	err := b.deleteOnly(rt, ids)
+	drainChildren()
+	return err
+}
+
+// deleteOnly removes the containers the bench made under rt, by id (those
+// whose state dir exists), in parallel.
+func (b *bench) deleteOnly(rt runtimeBin, ids []string) error {
 	var present []string
 	for _, id := range ids {
 		if _, err := os.Stat(filepath.Join(rt.root, id)); err == nil {
@@ -346,7 +360,9 @@ func (b *bench) deleteAll(rt runtimeBin, ids []string) error {
 		}
 		return nil
 	})
-	drainChildren()
+	// Their inits, reparented to rtbench, exit now; any already gone are
+	// collected here, the rest by drainChildren or the next reapOrphans.
+	reapOrphans(nil)
 	return err
 }
 

@@ -139,9 +139,14 @@ type figure struct {
 	vsCrun float64
 	absKiB float64
 	// flatOf names the figure at the smallest count of the same series:
-	// the target column shows rt's median relative to it (flat is 1.00x).
-	flatOf string
-	vals   map[string][]float64
+	// the target column shows rt's median relative to it (flat is 1.00x),
+	// or, with perContainer, what each container present beyond that
+	// count added to rt's median (list reads every container: its time
+	// grows with the count, and flat is a constant cost per container).
+	flatOf       string
+	count        int // containers present, for perContainer
+	perContainer bool
+	vals         map[string][]float64
 }
 
 func newFigure(key, label string, u unit) *figure {
@@ -218,9 +223,13 @@ func (t *table) target(f *figure) string {
 		p := percentile(rt, 90)
 		parts = append(parts, fmt.Sprintf("p90 ≤ %s KiB: %s", formatValue(f.absKiB, unitKiB), verdict(p, f.absKiB)))
 	}
-	if f.flatOf != "" {
-		if base, ok := t.byKey[f.flatOf]; ok {
-			parts = append(parts, formatRatio(ratio(median(rt), median(base.vals["rt"])))+" of 1 present")
+	if base, ok := t.byKey[f.flatOf]; ok && f.flatOf != "" {
+		switch {
+		case !f.perContainer:
+			parts = append(parts, fmt.Sprintf("%s of %d present", formatRatio(ratio(median(rt), median(base.vals["rt"]))), base.count))
+		case f.count > base.count:
+			per := (median(rt) - median(base.vals["rt"])) / float64(f.count-base.count)
+			parts = append(parts, fmt.Sprintf("%+.3f ms per container beyond %d", per, base.count))
 		}
 	}
 	if len(parts) == 0 {

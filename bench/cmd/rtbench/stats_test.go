@@ -175,6 +175,12 @@ func TestMarkdownTable(t *testing.T) {
 	l1 := tab.add(newFigure("list.1", "`list`, 1", unitMs))
 	l500 := tab.add(newFigure("list.500", "`list`, 500", unitMs))
 	l500.flatOf = "list.1"
+	l1.count, l500.count = 1, 500
+	l1.perContainer, l500.perContainer = true, true
+	r1 := tab.add(newFigure("run.1", "`run`, 1", unitMs))
+	r10 := tab.add(newFigure("run.10", "`run`, 10", unitMs))
+	r10.flatOf = "run.1"
+	r1.count, r10.count = 1, 10
 	for i := 1; i <= 10; i++ {
 		x := float64(i)
 		wall.add("rt", 10+x)   // median 15.5, p90 19
@@ -187,6 +193,8 @@ func TestMarkdownTable(t *testing.T) {
 		l500.add("rt", 3)
 		l1.add("crun", 1)
 		l500.add("crun", 1)
+		r1.add("rt", 20)
+		r10.add("rt", 25)
 	}
 	var buf bytes.Buffer
 	tab.writeMarkdown(&buf)
@@ -197,7 +205,9 @@ func TestMarkdownTable(t *testing.T) {
 		"| `run` wall ms | 15.5 / 19.0 | 25.5 / 29.0 | 10.5 / 14.0 | 5.5 / 9.0 | 1.48x | 2.43x | 0.52x | ≤ 1.0x crun: missed |",
 		"| peak RSS KiB | 4,006 / 4,009 | — | 3,000 / 3,000 | — | 1.34x | — | — | p90 ≤ 4,096 KiB: met |",
 		"| `list`, 1 | 2.0 / 2.0 | — | 1.0 / 1.0 | — | 2.00x | — | — | — |",
-		"| `list`, 500 | 3.0 / 3.0 | — | 1.0 / 1.0 | — | 3.00x | — | — | 1.50x of 1 present |",
+		"| `list`, 500 | 3.0 / 3.0 | — | 1.0 / 1.0 | — | 3.00x | — | — | +0.002 ms per container beyond 1 |",
+		"| `run`, 1 | 20.0 / 20.0 | — | — | — | n/a | — | — | — |",
+		"| `run`, 10 | 25.0 / 25.0 | — | — | — | n/a | — | — | 1.25x of 1 present |",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("markdown =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
