@@ -255,10 +255,7 @@ func (t *table) writeMarkdown(w io.Writer) {
 			}
 		}
 	}
-	head := []string{"median / p90"}
-	for _, r := range t.runtimes {
-		head = append(head, r)
-	}
+	head := append([]string{"median / p90"}, t.runtimes...)
 	for _, r := range ratioCols {
 		head = append(head, r+"/crun")
 	}
