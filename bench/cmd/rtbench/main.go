@@ -231,7 +231,7 @@ func mainErr() error {
 	signal.Notify(b.stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(b.stop)
 
-	began := time.Now()
+	began, loadBefore := time.Now(), loadAvg()
 	for _, m := range o.modes {
 		if len(b.rts) == 0 && m != "run" {
 			continue
@@ -253,9 +253,9 @@ func mainErr() error {
 	}
 
 	w := os.Stdout
-	fmt.Fprintf(w, "rtbench: modes %s; run/exec %d recorded runs per runtime after %d warm-up; parallel %d x %d rounds; scale %d rounds at %v present; alternating %s; %s; %.0f s\n\n",
+	fmt.Fprintf(w, "rtbench: modes %s; run/exec %d recorded runs per runtime after %d warm-up; parallel %d x %d rounds; scale %d rounds at %v present; alternating %s; %s; %.0f s; load average %s before, %s after\n\n",
 		strings.Join(o.modes, ","), o.n, o.warmup, o.parallel, o.parRounds, o.scaleN, o.counts,
-		strings.Join(o.runtimes, ","), strings.Join(versions, ", "), time.Since(began).Seconds())
+		strings.Join(o.runtimes, ","), strings.Join(versions, ", "), time.Since(began).Seconds(), loadBefore, loadAvg())
 	b.tab.writeMarkdown(w)
 	fmt.Fprintln(w)
 	b.tab.writeDetail(w)
@@ -270,6 +270,19 @@ func mainErr() error {
 		}
 	}
 	return nil
+}
+
+// loadAvg is the 1-minute load average, to tell a quiet run from a busy one.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
 }
 
 // version is the first line of `BIN --version`, for the report's header.
