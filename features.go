@@ -48,7 +48,7 @@ var (
 	hasCgroupV2    = true  // cgroups/fs2 (+ cgroups/devices eBPF)
 	hasRdmaCgroup  = true  // rdma.max in cgroups/fs and cgroups/fs2
 	hasSystemd     = true  // --systemd-cgroup: cgroups/systemd
-	hasSystemdUser = false // the user's systemd (rootless): not yet
+	hasSystemdUser = true  // the user's systemd (rootless --systemd-cgroup): cgroups/systemd
 	hasSeccomp     = true  // seccomp/, libseccomp linked in
 	hasAppArmor    = true  // process.apparmorProfile (libcontainer/lsm)
 	hasSELinux     = true  // process.selinuxLabel and linux.mountLabel (libcontainer/lsm)

@@ -1,7 +1,9 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"path"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -19,7 +21,16 @@ type SystemdConfig struct {
 	Resources *specs.LinuxResources
 	// Annotations may set unit properties (org.systemd.property.*).
 	Annotations map[string]string
+	// Rootless puts the unit under the calling user's own systemd (the
+	// user bus) instead of the system's, as runc does for a rootless
+	// container: cgroup v2 only, the default slice user.slice, the
+	// unit's cgroup under the user manager's (which delegates it).
+	Rootless bool
 }
+
+// errRootlessV1 is runc's refusal of the user's systemd on a host without
+// the unified hierarchy (a user manager delegates nothing on v1).
+var errRootlessV1 = errors.New("cannot use rootless systemd cgroups manager on cgroup v1")
 
 // NewSystemd is the systemd driver (--systemd-cgroup): Apply starts a
 // transient unit holding the pid, and the unit's cgroup dirs are driven by
@@ -29,7 +40,14 @@ func NewSystemd(c SystemdConfig) (Manager, error) {
 	if !systemd.IsRunning() {
 		return nil, systemd.ErrNotRunning
 	}
-	u, err := systemd.ParseCgroupsPath(c.CgroupsPath, c.ID)
+	bus, slice := systemd.SystemBus, systemd.DefaultSlice
+	if c.Rootless {
+		if Mode() != Unified {
+			return nil, errRootlessV1
+		}
+		bus, slice = systemd.UserBus, systemd.DefaultUserSlice
+	}
+	u, err := systemd.ParseCgroupsPathIn(c.CgroupsPath, c.ID, slice)
 	if err != nil {
 		return nil, err
 	}
@@ -37,21 +55,38 @@ func NewSystemd(c SystemdConfig) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := systemdFiles(u.Path())
+	sm := systemd.New(u, nil, dropZeros(c.Resources), extra, Mode() == Unified, bus)
+	// A user manager's units live in its own cgroup (runc asks it the
+	// same way, before anything is made).
+	base, err := sm.ManagerCgroup()
 	if err != nil {
+		sm.Close()
 		return nil, err
 	}
-	return zeroIsUnset{unitManager{systemd.New(u, files, dropZeros(c.Resources), extra, Mode() == Unified), files}}, nil
+	files, err := systemdFiles(path.Join(base, u.Path()), c.Rootless)
+	if err != nil {
+		sm.Close()
+		return nil, err
+	}
+	sm.SetFiles(files)
+	return zeroIsUnset{unitManager{sm, files}}, nil
 }
 
 // LoadSystemd rebuilds the manager of a unit started by NewSystemd from
 // the unit name and the Paths() that state.json kept.
-func LoadSystemd(unit string, paths Paths) (Manager, error) {
+// A unit of the user's systemd (user) is driven through the user bus, its
+// files as a rootless container's.
+func LoadSystemd(unit string, user bool, paths Paths) (Manager, error) {
 	files, err := load(paths)
 	if err != nil {
 		return nil, err
 	}
-	return zeroIsUnset{unitManager{systemd.Load(unit, files, Mode() == Unified), files}}, nil
+	bus := systemd.SystemBus
+	if user {
+		bus = systemd.UserBus
+		setRootless(files)
+	}
+	return zeroIsUnset{unitManager{systemd.Load(unit, files, Mode() == Unified, bus), files}}, nil
 }
 
 // unitManager is a systemd unit's Manager: package systemd does what
@@ -78,9 +113,19 @@ func UnitName(m Manager) string {
 	return ""
 }
 
+// UserUnit says whether m's unit belongs to the user's systemd.
+func UserUnit(m Manager) bool {
+	if z, ok := m.(zeroIsUnset); ok {
+		m = z.Manager
+	}
+	u, ok := m.(unitManager)
+	return ok && u.Bus() == systemd.UserBus
+}
+
 // systemdFiles is the file driver for the unit's cgroup path, taken from
-// each hierarchy's root as systemd lays units out.
-func systemdFiles(p string) (Manager, error) {
+// each hierarchy's root as systemd lays units out; rootless, it loads no
+// device program (which takes privileges a user lacks).
+func systemdFiles(p string, rootless bool) (Manager, error) {
 	layout, err := hier.Host()
 	if err != nil {
 		return nil, err
@@ -89,7 +134,18 @@ func systemdFiles(p string) (Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("systemd unit cgroup %s: %w", p, err)
 	}
+	if rootless {
+		setRootless(m)
+	}
 	return m, nil
+}
+
+// setRootless turns on rootless mode in a v2 file driver (the only one a
+// user's unit has).
+func setRootless(m Manager) {
+	if d, ok := m.(v2Manager); ok {
+		d.Rootless = true
+	}
 }
 
 var _ Manager = unitManager{}

@@ -85,7 +85,7 @@ func ownCgroup(o CreateOpts, spec *specs.Spec, dir string, cleanup *undo) (cgrou
 		return nil, nil, err
 	}
 	cleanup.add(func() { destroyCgroup(cg, o.Log) })
-	record := &createRecord{CgroupPaths: cg.Paths(), SystemdUnit: cgroups.UnitName(cg)}
+	record := &createRecord{CgroupPaths: cg.Paths(), SystemdUnit: cgroups.UnitName(cg), SystemdUser: cgroups.UserUnit(cg)}
 	if err := record.write(dir); err != nil {
 		return nil, nil, err
 	}

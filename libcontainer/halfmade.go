@@ -25,7 +25,9 @@ const createRecordName = "create.json"
 type createRecord struct {
 	CgroupPaths cgroups.Paths `json:"cgroupPaths,omitzero"`
 	SystemdUnit string        `json:"systemdUnit,omitempty"`
-	Procs       []procRef     `json:"procs,omitempty"`
+	// SystemdUser: the unit is the user's systemd's (rootless).
+	SystemdUser bool      `json:"systemdUser,omitempty"`
+	Procs       []procRef `json:"procs,omitempty"`
 }
 
 // procRef names one process by pid and start time (field 22 of stat), so
@@ -80,7 +82,7 @@ func cleanHalfMade(dir string, log *slog.Logger) error {
 		killRef(p)
 	}
 	if !r.CgroupPaths.IsZero() {
-		if cg, err := loadCgroup(r.SystemdUnit, r.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(r.SystemdUnit, r.SystemdUser, r.CgroupPaths); err == nil {
 			destroyCgroup(cg, log)
 		}
 	}

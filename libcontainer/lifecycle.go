@@ -130,7 +130,7 @@ func (c *Container) Signal(sig unix.Signal) error {
 	}
 	// A frozen v1 process dies only when thawed.
 	if sig == unix.SIGKILL && c.State.Status == StatusPaused {
-		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.Rootless, c.State.CgroupPaths); err == nil {
 			cg.Thaw()
 		}
 	}
@@ -150,7 +150,7 @@ func ownPidNamespace(s *specs.Spec) bool {
 // the init is gone. That is ErrNotRunning, as in runc (which `kill --all`
 // ignores and the shim reads as "process already finished").
 func (c *Container) killAll() error {
-	cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
+	cg, err := loadCgroup(c.State.SystemdUnit, c.State.Rootless, c.State.CgroupPaths)
 	if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
@@ -195,7 +195,7 @@ func (c *Container) Delete(force bool) error {
 // kill ends the init and waits until it is gone.
 func (c *Container) kill() error {
 	if c.State.Status == StatusPaused {
-		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.Rootless, c.State.CgroupPaths); err == nil {
 			defer cg.Thaw()
 		}
 	}
@@ -203,7 +203,7 @@ func (c *Container) kill() error {
 		return fmt.Errorf("kill init %d: %w", c.State.Pid, err)
 	}
 	if c.State.Status == StatusPaused {
-		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths); err == nil {
+		if cg, err := loadCgroup(c.State.SystemdUnit, c.State.Rootless, c.State.CgroupPaths); err == nil {
 			cg.Thaw()
 		}
 	}
@@ -222,7 +222,7 @@ func (c *Container) kill() error {
 // destroy removes what the container made: leftover processes, the cgroup,
 // the state dir; then runs the poststop hooks.
 func (c *Container) destroy() error {
-	cg, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
+	cg, err := loadCgroup(c.State.SystemdUnit, c.State.Rootless, c.State.CgroupPaths)
 	if err == nil {
 		// Without a pid namespace of its own, the container's processes
 		// outlive its init: they are the ones left in its cgroup.
@@ -251,7 +251,7 @@ func (c *Container) SaveState() error { return c.State.save(c.Root) }
 
 // cgroup returns the manager of the container's cgroup.
 func (c *Container) cgroup() (cgroups.Manager, error) {
-	m, err := loadCgroup(c.State.SystemdUnit, c.State.CgroupPaths)
+	m, err := loadCgroup(c.State.SystemdUnit, c.State.Rootless, c.State.CgroupPaths)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %q: %w", c.State.ID, err)
 	}

@@ -168,7 +168,7 @@ func setupFailure(err error) error {
 func (c *Container) execCgroup(subs []string) (func(pid int) error, error) {
 	paths := c.State.CgroupPaths
 	if len(subs) == 0 {
-		cg, err := loadCgroup(c.State.SystemdUnit, paths)
+		cg, err := loadCgroup(c.State.SystemdUnit, c.State.Rootless, paths)
 		if err != nil {
 			return nil, err
 		}

@@ -38,6 +38,7 @@ type Manager struct {
 	unit  Unit
 	files Files
 	v2    bool
+	bus   Bus
 	// start is set for a unit that Apply must create (New), with the
 	// resources and annotation properties it starts with; a loaded
 	// manager's Apply only joins.
@@ -52,15 +53,23 @@ type Manager struct {
 // New is the manager of a unit that Apply will start. r are the resources
 // it starts with (Set adds to them later); extra are properties from
 // org.systemd.property.* annotations. v2 picks the property names of a
-// unified host (MemoryMax, CPUWeight, IOWeight) over v1's.
-func New(u Unit, files Files, r *specs.LinuxResources, extra []sd.Property, v2 bool) *Manager {
-	return &Manager{unit: u, files: files, v2: v2, start: true, resources: r, extra: extra}
+// unified host (MemoryMax, CPUWeight, IOWeight) over v1's. bus is the
+// manager that owns the unit. files may be nil until SetFiles (a user
+// manager's units live under its own cgroup, which takes a call to learn).
+func New(u Unit, files Files, r *specs.LinuxResources, extra []sd.Property, v2 bool, bus Bus) *Manager {
+	return &Manager{unit: u, files: files, v2: v2, bus: bus, start: true, resources: r, extra: extra}
 }
 
 // Load is the manager of a unit a previous command started.
-func Load(unitName string, files Files, v2 bool) *Manager {
-	return &Manager{unit: Unit{Name: unitName}, files: files, v2: v2}
+func Load(unitName string, files Files, v2 bool, bus Bus) *Manager {
+	return &Manager{unit: Unit{Name: unitName}, files: files, v2: v2, bus: bus}
 }
+
+// SetFiles gives a manager made with nil files its cgroup file driver.
+func (m *Manager) SetFiles(f Files) { m.files = f }
+
+// Bus is the manager the unit belongs to.
+func (m *Manager) Bus() Bus { return m.bus }
 
 // UnitName is the unit's name ("rt-<id>.scope").
 func (m *Manager) UnitName() string { return m.unit.Name }
@@ -75,9 +84,9 @@ func (m *Manager) connect(ctx context.Context) (*sd.Conn, error) {
 	// The connection lives as long as the manager: godbus closes a
 	// connection when the context it was made with is done, so ctx (one
 	// call's timeout) bounds only the dial, not the connection.
-	c, err := dial(ctx)
+	c, err := dialBus(ctx, m.bus)
 	if err != nil {
-		return nil, fmt.Errorf("connect to systemd over D-Bus: %w", err)
+		return nil, err
 	}
 	m.conn = c
 	if v, err := c.GetManagerProperty("Version"); err == nil {

@@ -25,6 +25,10 @@ func IsRunning() bool {
 // DefaultSlice is where a container goes when cgroupsPath names no slice.
 const DefaultSlice = "system.slice"
 
+// DefaultUserSlice is the default slice of a unit of the user's systemd
+// (rootless), as runc's.
+const DefaultUserSlice = "user.slice"
+
 // DefaultPrefix is the unit name prefix when cgroupsPath is empty.
 const DefaultPrefix = "rt"
 
@@ -42,6 +46,12 @@ type Unit struct {
 // name (the prefix is ignored), else the unit is the scope
 // "<prefix>-<name>.scope".
 func ParseCgroupsPath(p, id string) (Unit, error) {
+	return ParseCgroupsPathIn(p, id, DefaultSlice)
+}
+
+// ParseCgroupsPathIn is ParseCgroupsPath with another default slice (the
+// user manager's user.slice for a rootless container).
+func ParseCgroupsPathIn(p, id, defaultSlice string) (Unit, error) {
 	slice, prefix, name := "", DefaultPrefix, id
 	if p != "" {
 		parts := strings.Split(p, ":")
@@ -51,7 +61,7 @@ func ParseCgroupsPath(p, id string) (Unit, error) {
 		slice, prefix, name = parts[0], parts[1], parts[2]
 	}
 	if slice == "" {
-		slice = DefaultSlice
+		slice = defaultSlice
 	}
 	if _, err := ExpandSlice(slice); err != nil {
 		return Unit{}, err

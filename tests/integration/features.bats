@@ -45,3 +45,9 @@ load helpers
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.potentiallyUnsafeConfigAnnotations | index("org.systemd.property.") != null and index("org.criu.config") != null'
 }
+
+@test "features: the systemd cgroup driver is there for root and for a rootless user (the user's systemd)" {
+	run "$RT" features
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.linux.cgroup.systemd == true and .linux.cgroup.systemdUser == true'
+}
