@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,10 +31,16 @@ func mountCgroup(root *os.File, cfg *initConfig, m *specs.Mount, opts *mountOpti
 	_, newCgroupNS := findNamespace(cfg.Spec, specs.CgroupNamespace)
 	if len(v1) == 0 || m.Type == "cgroup2" {
 		if newCgroupNS {
-			if err := unix.Mount("cgroup2", fdPath(target), "cgroup2", flags, ""); err != nil {
+			err := unix.Mount("cgroup2", fdPath(target), "cgroup2", flags, "")
+			if err == nil {
+				return nil
+			}
+			// A user namespace may be refused a cgroup2 superblock (EPERM,
+			// EBUSY: a rootless container on v2): as runc, the bind of the
+			// container's own cgroup below stands in for it.
+			if !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EBUSY) {
 				return fmt.Errorf("mount cgroup2: %w", err)
 			}
-			return nil
 		}
 		p := cfg.CgroupPaths.V2
 		if p == "" {
