@@ -57,8 +57,8 @@ vm-test-selinux: rt
 # The systemd cgroup driver with systemd as the guest's PID 1: cgroup v2, then a hybrid v1 host
 # (one boot each, 3-7 min under TCG depending on the host's load).
 vm-test-systemd: rt
-	tests/vm/run.sh --init systemd --timeout 900 -- tests/vm/selftest.bats tests/integration/systemd.bats
-	tests/vm/run.sh --init systemd --cgroup v1 --timeout 1200 -- tests/vm/selftest.bats tests/integration/systemd.bats
+	tests/vm/run.sh --init systemd --timeout 900 -- tests/vm/selftest.bats tests/integration/systemd.bats tests/integration/rootless_systemd.bats
+	tests/vm/run.sh --init systemd --cgroup v1 --timeout 1200 -- tests/vm/selftest.bats tests/integration/systemd.bats tests/integration/rootless_systemd.bats
 
 # checkpoint/restore with CRIU in a guest with the CRIU layer (one boot); recvtty is built for the
 # guest, which has no Go toolchain.

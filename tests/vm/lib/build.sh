@@ -47,8 +47,15 @@ VM_SYSTEMD_NEEDS=(
 	/usr/bin/dbus-daemon:dbus-daemon
 	/usr/share/dbus-1/system.conf:dbus-system-bus-common
 	/lib/systemd/system/dbus.service:dbus
+	/usr/bin/newuidmap:uidmap
+	/usr/lib/systemd/user/dbus.socket:dbus-user-session
+	/usr/share/dbus-1/session.conf:dbus-session-bus-common
 )
-VM_SYSTEMD_PKGS=(systemd libsystemd-shared dbus dbus-daemon dbus-system-bus-common)
+# uidmap (newuidmap/newgidmap, setuid) and dbus-user-session with its bus configuration (the user
+# bus of systemd --user) are for the rootless tests, run as the layer's user rttest (uid 1000,
+# subordinate ids 100000-165535).
+VM_SYSTEMD_PKGS=(systemd libsystemd-shared dbus dbus-daemon dbus-system-bus-common uidmap dbus-user-session
+	dbus-session-bus-common)
 
 # Host packages whose executables are copied whole into the guest (GNU tools bats and tests use).
 VM_GUEST_PKGS=(bash coreutils findutils grep sed mawk diffutils procps util-linux mount kmod jq)
@@ -303,11 +310,14 @@ vm_copy_pkg_tree() {
 
 # vm_build_systemd_layer builds $2, the systemd part appended to base $1 for --init systemd: the
 # package trees of VM_SYSTEMD_PKGS and the libraries they load that the base lacks, the messagebus
-# user D-Bus runs as, /etc/os-release, a machine id, and the test unit. The guest's /init execs
+# user D-Bus runs as, the rootless tests' user rttest with its subordinate ids, /etc/os-release, a
+# machine id, and the test unit. The guest's /init execs
 # systemd (vm.init=systemd); multi-user.target pulls in rt-vm-tests.service, which runs
 # `/init tests` (the tests, their output and exit status on the virtio ports, as the shell init
 # does) and then forces a reboot, which ends qemu (-no-reboot). getty.target is masked: without
-# udev the serial getty waits 90 s for its device.
+# udev the serial getty waits 90 s for its device. user@.service runs without PAM (the guest has no
+# PAM configuration; its PAM session would add pam_systemd's login session and XDG_RUNTIME_DIR,
+# which the drop-in sets instead).
 vm_build_systemd_layer() {
 	local base=$1 out=$2 st d rc=0
 	st=$(mktemp -d "$VM_CACHE/stage.XXXXXX") || return 1
@@ -322,8 +332,11 @@ vm_build_systemd_layer() {
 			while read -r f; do rm -f "$st$f"; done || exit 1
 		printf '%s\n' root:x:0:0:root:/root:/bin/bash \
 			messagebus:x:100:101::/nonexistent:/usr/sbin/nologin \
+			rttest:x:1000:1000::/nonexistent:/bin/sh \
 			nobody:x:65534:65534:nobody:/nonexistent:/bin/false >"$st/etc/passwd" &&
-			printf '%s\n' root:x:0: messagebus:x:101: nogroup:x:65534: >"$st/etc/group" &&
+			printf '%s\n' root:x:0: messagebus:x:101: rttest:x:1000: nogroup:x:65534: >"$st/etc/group" &&
+			echo rttest:100000:65536 >"$st/etc/subuid" &&
+			echo rttest:100000:65536 >"$st/etc/subgid" &&
 			cp /usr/lib/os-release "$st/usr/lib/os-release" &&
 			ln -s ../usr/lib/os-release "$st/etc/os-release" &&
 			od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$st/etc/machine-id" &&
@@ -334,6 +347,8 @@ vm_build_systemd_layer() {
 			ln -s /dev/null "$d/getty.target" &&
 			ln -s /usr/lib/systemd/system/multi-user.target "$d/default.target" &&
 			ln -s ../rt-vm-tests.service "$d/multi-user.target.wants/rt-vm-tests.service" || exit 1
+		mkdir -p "$d/user@.service.d" && printf '[Service]\nPAMName=\nEnvironment=XDG_RUNTIME_DIR=/run/user/%%i\n' \
+			>"$d/user@.service.d/rt-vm-nopam.conf" || exit 1
 		cat >"$d/rt-vm-tests.service" <<-'EOF' || exit 1
 			[Unit]
 			Description=rt VM tests (tests/vm/run.sh --init systemd)
