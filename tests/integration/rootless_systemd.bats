@@ -250,3 +250,19 @@ wide_maps() {
 	run uprop "$(scope rsd-v1)" LoadState
 	[ "$output" = not-found ]
 }
+
+@test "rootless systemd: root in a user namespace (rootlesskit's) is rootless: its unit goes to the user's systemd" {
+	needs_v2
+	# The caller is root in a namespace mapping it onto the user
+	# (--rootless auto is on there); it reaches the user's bus as that user.
+	update_config -b "$RS_BUNDLE" '.linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 0, size: 1}]'
+	as_user unshare --user --map-root-user -- "$RS_RT" --root "$RS_DIR/state" --systemd-cgroup run -d --bundle "$RS_BUNDLE" rsd-userns </dev/null
+	local unit
+	unit=$(scope rsd-userns)
+	[ "$(uprop "$unit" ActiveState)" = active ]
+	[ "$(uprop "$unit" ControlGroup)" = "/user.slice/user-$RS_UID.slice/user@$RS_UID.service/user.slice/$unit" ]
+	as_user unshare --user --map-root-user -- "$RS_RT" --root "$RS_DIR/state" delete -f rsd-userns
+	run uprop "$unit" LoadState
+	[ "$output" = not-found ]
+}
