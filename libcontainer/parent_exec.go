@@ -102,11 +102,17 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		defer f.Close()
 		root = f
 	}
+	var plan []byte
+	if root == nil {
+		plan = planFor(&initConfig{ID: st.ID, Spec: st.Spec, Rootfs: st.Rootfs, Bundle: st.Bundle,
+			PreserveFds: o.PreserveFds, ExecFifoFd: -1, ExecResultFd: -1, Exec: true, Process: o.Process}, o.Log)
+	}
 	p, err := startChild(startOpts{
 		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserveFds: o.PreserveFds,
 		root:        root,
 		bootstrap:   bootstrap,
+		plan:        plan,
 		spec:        st.Spec,
 		log:         o.Log,
 		beforeBootstrap: func(pid int) error {

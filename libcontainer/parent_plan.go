@@ -8,6 +8,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -67,6 +68,39 @@ func hostPlanFacts(spec *specs.Spec) (*planFacts, error) {
 		f.seccomp = &seccompProgram{flags: flags, bpf: bpf}
 	}
 	return f, nil
+}
+
+// planFor is cfg's plan, encoded, when the executor can run every step of
+// it; nil (the Go init runs, and a debug line says why) otherwise. Any
+// failure here, a seccomp profile that does not compile among them, is
+// left to the Go init to report in its words.
+func planFor(cfg *initConfig, log *slog.Logger) []byte {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	why := func(err error) []byte {
+		log.Debug("plan: the Go init sets this process up", "why", err.Error())
+		return nil
+	}
+	facts, err := hostPlanFacts(cfg.Spec)
+	if err != nil {
+		return why(err)
+	}
+	p, err := compilePlan(cfg, facts)
+	if err != nil {
+		return why(err)
+	}
+	for _, e := range p.Entries {
+		if !plan.Executable[e.Op] {
+			return why(fallback(e.Name, "step "+plan.Schema[e.Op].Name+" has no C executor yet"))
+		}
+	}
+	b, err := p.Encode()
+	if err != nil {
+		return why(err)
+	}
+	log.Debug("plan: compiled", "steps", len(p.Entries), "bytes", len(b))
+	return b
 }
 
 // planFallback says which spec item keeps a container on the Go init.

@@ -30,6 +30,8 @@ type parentProcess struct {
 	fds childFds
 	// logsDone is closed once the child's log pipe is read to its end.
 	logsDone chan struct{}
+	// planned: the child runs a plan, which needs no config message.
+	planned bool
 }
 
 // childFds is the child's fd layout, computed in one place (layoutFds):
@@ -119,7 +121,10 @@ type startOpts struct {
 	// nil when not given.
 	fifo, result, root *os.File
 	bootstrap          string
-	spec               *specs.Spec // for id maps (new user namespace)
+	// plan, when not nil, is sent after the bootstrap: the child runs it
+	// instead of rt init's Go (libcontainer/plan) and is sent no config.
+	plan []byte
+	spec *specs.Spec // for id maps (new user namespace)
 	// beforeBootstrap runs once stage 0 exists and before it creates any
 	// namespace: the place to join the cgroup.
 	beforeBootstrap func(pid int) error
@@ -191,8 +196,13 @@ func startChild(o startOpts) (_ *parentProcess, err error) {
 			return nil, err
 		}
 	}
-	p.log.Debug("sync: send bootstrap", "bytes", len(o.bootstrap))
-	if err := writeAll(p.sock, []byte(strconv.Itoa(len(o.bootstrap))+"\n"+o.bootstrap)); err != nil {
+	bootstrap := o.bootstrap
+	if o.plan != nil {
+		bootstrap += "plan " + strconv.Itoa(len(o.plan)) + "\n"
+		p.planned = true
+	}
+	p.log.Debug("sync: send bootstrap", "bytes", len(bootstrap), "plan", len(o.plan))
+	if err := writeAll(p.sock, append([]byte(strconv.Itoa(len(bootstrap))+"\n"+bootstrap), o.plan...)); err != nil {
 		return nil, fmt.Errorf("send bootstrap: %w", err)
 	}
 	for p.initPid == 0 {
@@ -416,8 +426,10 @@ func (p *parentProcess) handshake(cfg *initConfig, consoleSocket string, st spec
 	if err := checkUserMapped(p.initPid, proc.User); err != nil {
 		return -1, err
 	}
-	if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
-		return -1, err
+	if !p.planned {
+		if err := p.send(syncMsg{Type: syncConfig, Config: cfg}); err != nil {
+			return -1, err
+		}
 	}
 	sources := &mountSources{spec: cfg.Spec, bundle: cfg.Bundle, initPid: p.initPid}
 	defer sources.close()

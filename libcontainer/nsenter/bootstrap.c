@@ -74,10 +74,28 @@ void rt_readline(int sock, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
+/* read_plan reads the plan that follows the bootstrap lines and decodes
+ * it; a malformed one is stage 0's error, before any namespace is entered. */
+static void read_plan(int sock, struct bootstrap *b, size_t len)
+{
+	unsigned char *buf = malloc(len);
+	char err[256];
+
+	if (!buf)
+		rt_bail(sock, "nsenter: malloc plan");
+	readfull(sock, (char *)buf, len);
+	if (rt_plan_decode(buf, len, &b->plan, err, sizeof(err)) < 0) {
+		errno = 0;
+		rt_bail(sock, "%s", err);
+	}
+	/* buf stays allocated: the plan's strings point into it. */
+	b->has_plan = 1;
+}
+
 void rt_read_bootstrap(int sock, struct bootstrap *b)
 {
 	char head[32], *data, *line, *save = NULL;
-	long len;
+	long len, plan_len = 0;
 
 	memset(b, 0, sizeof(*b));
 	rt_readline(sock, head, sizeof(head));
@@ -117,10 +135,18 @@ void rt_read_bootstrap(int sock, struct bootstrap *b)
 				rt_bail(sock, "nsenter: bad ns line");
 			}
 			b->ns[b->nns++] = path;
+		} else if (!strcmp(line, "plan")) {
+			plan_len = strtol(val, NULL, 10);
+			if (plan_len <= 0 || plan_len > (long)RT_PLAN_MAX_SIZE) {
+				errno = 0;
+				rt_bail(sock, "nsenter: bad plan length %ld", plan_len);
+			}
 		} else if (!strcmp(line, "timens")) {
 			size_t used = strlen(b->timens);
 			snprintf(b->timens + used, sizeof(b->timens) - used, "%s\n", val);
 		}
 	}
 	/* data stays allocated: b->ns points into it. */
+	if (plan_len > 0)
+		read_plan(sock, b, (size_t)plan_len);
 }

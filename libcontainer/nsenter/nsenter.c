@@ -9,7 +9,9 @@
  * "pid <n>" to the parent and exits. Otherwise stage 0 reports its own pid
  * and goes on as the container's process. Either way, the process that
  * returns to Go unshares the cgroup namespace last, after the parent has
- * placed stage 0 (and so the child) in the container's cgroup. */
+ * placed stage 0 (and so the child) in the container's cgroup. With a plan
+ * in the bootstrap, that process runs the plan (plan_exec.c) and execs the
+ * workload instead of returning to Go. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "plan_exec.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -192,5 +195,12 @@ void rt_nsenter(void)
 last:
 	if (b.cgroupns && unshare(CLONE_NEWCGROUP) < 0)
 		rt_bail(sock, "unshare cgroup namespace");
+	if (b.has_plan) {
+		/* The parent compiled what rt init would do: no Go runtime. */
+		const char *logenv = getenv("_RT_LOGPIPE");
+		int logfd = logenv ? atoi(logenv) : -1;
+
+		rt_plan_run(sock, logfd > 2 ? logfd : -1, getenv("_RT_DEBUG") != NULL, &b.plan);
+	}
 	/* Back to Go: rt init carries on inside the namespaces. */
 }

@@ -146,3 +146,15 @@ var Schema = map[Op]OpSpec{
 
 // NumOps is how many ops the format has (1..NumOps).
 const NumOps = int(opEnd) - 1
+
+// Executable are the ops the C executor (nsenter/plan_exec.c) carries out
+// so far: the parent sends a plan only when every step is one of them (the
+// Go init runs the others). cplan's TestExecutableMatchesC holds this
+// equal to the executor's own table.
+var Executable = map[Op]bool{
+	OpSetsid: true, OpConsole: true, OpAffinity: true, OpRlimit: true, OpChdir: true, OpEnv: true,
+	OpLookPath: true, OpSeccomp: true, OpKeepCaps: true, OpCapBounding: true,
+	OpChownTTY: true, OpSetgroups: true, OpSetgid: true, OpSetuid: true,
+	OpCapabilities: true, OpUmask: true, OpNoNewPrivs: true, OpCloseFrom: true,
+	OpReady: true, OpExec: true,
+}

@@ -1,13 +1,16 @@
 // Package cplan runs the C plan decoder of libcontainer/nsenter from Go,
-// for the tests only (fuzzing it against plan.Decode): cgo may not appear
+// for the tests only (fuzzing it against plan.Decode, holding the C tables
+// equal to plan's; the executor is compiled here, never run): cgo may not appear
 // in a _test.go file, and nsenter itself cannot be imported by a test
 // without its constructor.
 package cplan
 
 /*
 #cgo CFLAGS: -Wall -O2 -I${SRCDIR}/../../../nsenter
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include "plan_decode.c"
+#include "plan_exec.c"
 
 static const struct rt_plan_field *field(const struct rt_plan *p, uint32_t i, uint32_t j)
 {
@@ -77,6 +80,9 @@ func Decode(b []byte) (*plan.Plan, error) {
 	}
 	return out, nil
 }
+
+// Runnable says whether the C executor carries out op.
+func Runnable(op plan.Op) bool { return C.rt_plan_runnable(C.uint(op)) != 0 }
 
 // OpSpec is one row of the C decoder's table of ops.
 type OpSpec struct {

@@ -40,6 +40,15 @@ func TestCSchemaMatches(t *testing.T) {
 	}
 }
 
+// The parent sends a plan only when the executor runs every step of it.
+func TestExecutableMatchesC(t *testing.T) {
+	for op := plan.Op(0); int(op) <= plan.NumOps+1; op++ {
+		if got, want := Runnable(op), plan.Executable[op]; got != want {
+			t.Errorf("op %d (%s): C executor runs it %v, plan.Executable says %v", op, plan.Schema[op].Name, got, want)
+		}
+	}
+}
+
 func TestCLimitsMatch(t *testing.T) {
 	want := map[string]int{
 		"MaxSize": plan.MaxSize, "MaxEntries": plan.MaxEntries, "MaxFields": plan.MaxFields,
