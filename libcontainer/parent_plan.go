@@ -7,6 +7,7 @@ package libcontainer
 // container's init stays the Go one (docs/ARCHITECTURE.md lists them).
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"os"
@@ -437,6 +438,29 @@ func planDevices(p *plan.Plan, spec *specs.Spec, facts *planFacts) {
 	}
 }
 
+// schedAttrBytes is applyScheduler's struct sched_attr as the kernel takes
+// it (include/uapi/linux/sched/types.h, SCHED_ATTR_SIZE_VER1: 56 bytes,
+// the utilization clamps 0, as unix.SchedAttr leaves them), little-endian.
+func schedAttrBytes(s *specs.Scheduler) []byte {
+	var flags uint64
+	for _, f := range s.Flags {
+		flags |= schedFlags[f]
+	}
+	b := make([]byte, 0, unix.SizeofSchedAttr)
+	b = binary.LittleEndian.AppendUint32(b, unix.SizeofSchedAttr)
+	b = binary.LittleEndian.AppendUint32(b, schedPolicies[s.Policy])
+	b = binary.LittleEndian.AppendUint64(b, flags)
+	b = binary.LittleEndian.AppendUint32(b, uint32(s.Nice))
+	b = binary.LittleEndian.AppendUint32(b, uint32(s.Priority))
+	b = binary.LittleEndian.AppendUint64(b, s.Runtime)
+	b = binary.LittleEndian.AppendUint64(b, s.Deadline)
+	b = binary.LittleEndian.AppendUint64(b, s.Period)
+	for len(b) < unix.SizeofSchedAttr {
+		b = append(b, 0) // util_min, util_max of later sizes: 0
+	}
+	return b
+}
+
 // planConsole is setupConsole: a size of 0x0 sets none; the init (not
 // an exec'd process) also binds the slave on /dev/console.
 func planConsole(p *plan.Plan, proc *specs.Process, devConsole bool) {
@@ -454,20 +478,12 @@ func planConsole(p *plan.Plan, proc *specs.Process, devConsole bool) {
 func planProcess(p *plan.Plan, cfg *initConfig, proc *specs.Process, facts *planFacts) error {
 	spec := cfg.Spec
 	switch {
-	case proc.ExecCPUAffinity != nil && cfg.Exec:
-		return fallback("process.execCPUAffinity", "not in the plan yet")
-	case proc.Scheduler != nil:
-		return fallback("process.scheduler", "not in the plan yet")
-	case proc.IOPriority != nil:
-		return fallback("process.ioPriority", "not in the plan yet")
 	case spec.Linux.MemoryPolicy != nil:
 		return fallback("linux.memoryPolicy", "not in the plan yet")
 	case proc.ApparmorProfile != "":
 		return fallback("process.apparmorProfile", "not in the plan yet")
 	case proc.SelinuxLabel != "":
 		return fallback("process.selinuxLabel", "not in the plan yet")
-	case spec.Linux.Personality != nil:
-		return fallback("linux.personality", "not in the plan yet")
 	case !cfg.Exec && len(hooksOf(spec, hookStartContainer)) > 0:
 		return fallback("hooks.startContainer", "run by the init")
 	case len(proc.Args) == 0:
@@ -482,7 +498,28 @@ func planProcess(p *plan.Plan, cfg *initConfig, proc *specs.Process, facts *plan
 			return fmt.Errorf("plan: linux.seccomp: the profile was not compiled")
 		}
 	}
-	p.Add(plan.OpAffinity, "process", plan.FU32v(nil))
+	affinity := func(name, list string) error {
+		set, err := parseCPUList(list)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		var cpus []uint32
+		for c := 0; c < len(set)*64; c++ {
+			if set.IsSet(c) {
+				cpus = append(cpus, uint32(c))
+			}
+		}
+		p.Add(plan.OpAffinity, name, plan.FU32v(cpus), plan.FStr(list))
+		return nil
+	}
+	// initialAffinity: every CPU, or an exec's execCPUAffinity.initial.
+	if a := proc.ExecCPUAffinity; cfg.Exec && a != nil && a.Initial != "" {
+		if err := affinity("process.execCPUAffinity.initial", a.Initial); err != nil {
+			return err
+		}
+	} else {
+		p.Add(plan.OpAffinity, "process", plan.FU32v(nil), plan.FStr(""))
+	}
 	addRlimits := func(late bool) {
 		for i, r := range proc.Rlimits {
 			if lateRlimit(r.Type) == late {
@@ -496,6 +533,18 @@ func planProcess(p *plan.Plan, cfg *initConfig, proc *specs.Process, facts *plan
 	env, hasHome := dedupeEnv(proc.Env)
 	p.Add(plan.OpEnv, "process.env", plan.FStrv(env), plan.F64(uint64(proc.User.UID)), plan.FBool(!hasHome))
 	p.Add(plan.OpLookPath, "process.args", plan.FPath(proc.Args[0]))
+	if sch := proc.Scheduler; sch != nil {
+		p.Add(plan.OpScheduler, "process.scheduler", plan.FBytes(schedAttrBytes(sch)), plan.FStr(string(sch.Policy)),
+			plan.FStr(cpusetCpus(spec)))
+	}
+	if io := proc.IOPriority; io != nil {
+		const classShift = 13
+		p.Add(plan.OpIOPriority, "process.ioPriority", plan.F64(uint64(ioprioClasses[io.Class]<<classShift|io.Priority)),
+			plan.FStr(string(io.Class)), plan.F64(uint64(io.Priority)))
+	}
+	if pers := spec.Linux.Personality; pers != nil {
+		p.Add(plan.OpPersonality, "linux.personality", plan.F64(uint64(personalities[pers.Domain])), plan.FStr(string(pers.Domain)))
+	}
 
 	loadSeccomp := func() {
 		if sc != nil {
@@ -541,6 +590,12 @@ func planProcess(p *plan.Plan, cfg *initConfig, proc *specs.Process, facts *plan
 			plan.FBool(cfg.Rootless))
 		if proc.NoNewPrivileges {
 			loadSeccomp()
+		}
+	}
+	// lastAttrs: an exec's final CPU affinity, the address-space rlimits.
+	if a := proc.ExecCPUAffinity; cfg.Exec && a != nil && a.Final != "" {
+		if err := affinity("process.execCPUAffinity.final", a.Final); err != nil {
+			return err
 		}
 	}
 	addRlimits(true)

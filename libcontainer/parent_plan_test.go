@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,8 +11,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/plan"
@@ -86,7 +89,11 @@ var planCases = []struct {
 				{Type: "RLIMIT_NPROC", Soft: 100, Hard: 200}},
 			NoNewPrivileges: true,
 			Terminal:        true, ConsoleSize: &specs.Box{Height: 24, Width: 80},
+			Scheduler:       &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 10, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}},
+			IOPriority:      &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 4},
+			ExecCPUAffinity: &specs.CPUAffinity{Initial: "0-2,5", Final: "1"},
 		}
+		cfg.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
 		cfg.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
 		return cfg, &planHost
 	}},
@@ -275,7 +282,6 @@ func TestHostFactsCompile(t *testing.T) {
 
 // Each item not covered yet keeps the Go init, and says which.
 func TestPlanFallbacks(t *testing.T) {
-	prio := 0
 	for _, c := range []struct {
 		item string
 		edit func(*initConfig)
@@ -294,14 +300,9 @@ func TestPlanFallbacks(t *testing.T) {
 			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/m", Source: "/srv", Type: "bind",
 				Options: []string{"rbind", "idmap"}})
 		}},
-		{"process.scheduler", func(c *initConfig) { c.Spec.Process.Scheduler = &specs.Scheduler{Policy: "SCHED_OTHER"} }},
-		{"process.ioPriority", func(c *initConfig) {
-			c.Spec.Process.IOPriority = &specs.LinuxIOPriority{Class: "IOPRIO_CLASS_BE", Priority: prio}
-		}},
 		{"linux.memoryPolicy", func(c *initConfig) { c.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_DEFAULT"} }},
 		{"process.apparmorProfile", func(c *initConfig) { c.Spec.Process.ApparmorProfile = "rt-default" }},
 		{"process.selinuxLabel", func(c *initConfig) { c.Spec.Process.SelinuxLabel = "system_u:system_r:container_t:s0" }},
-		{"linux.personality", func(c *initConfig) { c.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX32"} }},
 		{"linux.seccomp", func(c *initConfig) {
 			c.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActNotify, ListenerPath: "/run/l"}
 		}},
@@ -313,5 +314,18 @@ func TestPlanFallbacks(t *testing.T) {
 		if !errors.As(err, &fb) || fb.item != c.item {
 			t.Errorf("%s: compilePlan = %v, want a fallback on %s", c.item, err, c.item)
 		}
+	}
+}
+
+// The scheduler step's bytes are the struct applyScheduler passes to
+// sched_setattr.
+func TestSchedAttrBytes(t *testing.T) {
+	s := &specs.Scheduler{Policy: specs.SchedDeadline, Nice: -3, Priority: 7, Runtime: 1e6, Deadline: 2e6, Period: 3e6,
+		Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork, specs.SchedFlagDLOverrun}}
+	want := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: 6, Flags: 0x05, Nice: -3, Priority: 7,
+		Runtime: 1e6, Deadline: 2e6, Period: 3e6}
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&want)), unix.SizeofSchedAttr)
+	if got := schedAttrBytes(s); !bytes.Equal(got, raw) {
+		t.Errorf("schedAttrBytes = %x\nwant %x", got, raw)
 	}
 }

@@ -72,6 +72,9 @@ enum rt_plan_op {
 	RT_OP_READY = 41,
 	RT_OP_WAIT_START = 42,
 	RT_OP_EXEC = 43,
+	RT_OP_SCHEDULER = 44,
+	RT_OP_IO_PRIORITY = 45,
+	RT_OP_PERSONALITY = 46,
 	RT_OP_END
 };
 

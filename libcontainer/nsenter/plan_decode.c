@@ -31,7 +31,7 @@ const struct rt_plan_opspec rt_plan_ops[RT_OP_END] = {
 	[RT_OP_HOSTNAME] = {"hostname", "S", "name"},
 	[RT_OP_DOMAINNAME] = {"domainname", "S", "name"},
 	[RT_OP_SESSION_KEYRING] = {"session-keyring", "S", "name"},
-	[RT_OP_AFFINITY] = {"cpu-affinity", "W", "cpus"},
+	[RT_OP_AFFINITY] = {"cpu-affinity", "WS", "cpus list"},
 	[RT_OP_RLIMIT] = {"rlimit", "UUU", "resource soft hard"},
 	[RT_OP_CHDIR] = {"chdir", "P", "cwd"},
 	[RT_OP_ENV] = {"env", "VUU", "vars home_uid lookup_home"},
@@ -50,6 +50,9 @@ const struct rt_plan_opspec rt_plan_ops[RT_OP_END] = {
 	[RT_OP_READY] = {"ready", "", ""},
 	[RT_OP_WAIT_START] = {"wait-start", "UUU", "fifo result dumpable"},
 	[RT_OP_EXEC] = {"exec", "V", "args"},
+	[RT_OP_SCHEDULER] = {"scheduler", "BSS", "attr policy cpuset"},
+	[RT_OP_IO_PRIORITY] = {"io-priority", "USU", "prio class priority"},
+	[RT_OP_PERSONALITY] = {"personality", "US", "persona domain"},
 };
 
 struct reader {

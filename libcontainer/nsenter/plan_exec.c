@@ -288,8 +288,10 @@ static void do_console(struct run *r, uint64_t width, uint64_t height, uint64_t 
 	close(slave);
 }
 
-static void do_affinity(struct run *r, const struct rt_plan_field *cpus)
+static void do_affinity(struct run *r, const struct rt_plan_field *cpus, const char *list)
 {
+	char q[256];
+
 	cpu_set_t set;
 	uint32_t i;
 
@@ -302,8 +304,30 @@ static void do_affinity(struct run *r, const struct rt_plan_field *cpus)
 			if (rt_plan_u32(cpus, i) < CPU_SETSIZE)
 				CPU_SET(rt_plan_u32(cpus, i), &set);
 	}
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		step_fail(r, errno, "reset CPU affinity");
+	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+		if (!*list)
+			step_fail(r, errno, "reset CPU affinity");
+		step_fail(r, errno, "set CPU affinity %s", quote(list, q, sizeof(q)));
+	}
+}
+
+/* do_scheduler is applyScheduler: attr is the parent's struct sched_attr. */
+static void do_scheduler(struct run *r, const struct rt_plan_field *attr, const char *policy, const char *cpuset)
+{
+	uint64_t a[8] = {0}; /* 56 bytes, aligned */
+	char q[256];
+
+	if (attr->len < 48 || attr->len > sizeof(a))
+		step_fail(r, EINVAL, "set scheduler %s: a sched_attr of %u bytes", policy, attr->len);
+	memcpy(a, attr->raw, attr->len);
+	if (syscall(SYS_sched_setattr, 0, a, 0) < 0) {
+		int e = errno;
+
+		if (e == EPERM && *cpuset)
+			step_fail(r, e, "set scheduler %s: process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %s)",
+				  policy, quote(cpuset, q, sizeof(q)));
+		step_fail(r, e, "set scheduler %s", policy);
+	}
 }
 
 static void do_rlimit(struct run *r, uint64_t res, uint64_t soft, uint64_t hard)
@@ -646,7 +670,7 @@ static const unsigned char runnable[RT_OP_END] = {
 	[RT_OP_LOOK_PATH] = 1, [RT_OP_SECCOMP] = 1, [RT_OP_KEEP_CAPS] = 1, [RT_OP_CAP_BOUNDING] = 1,
 	[RT_OP_CHOWN_TTY] = 1, [RT_OP_SETGROUPS] = 1, [RT_OP_SETGID] = 1, [RT_OP_SETUID] = 1,
 	[RT_OP_CAPABILITIES] = 1, [RT_OP_UMASK] = 1, [RT_OP_NO_NEW_PRIVS] = 1, [RT_OP_CLOSE_FROM] = 1,
-	[RT_OP_READY] = 1, [RT_OP_EXEC] = 1,
+	[RT_OP_READY] = 1, [RT_OP_EXEC] = 1, [RT_OP_SCHEDULER] = 1, [RT_OP_IO_PRIORITY] = 1, [RT_OP_PERSONALITY] = 1,
 };
 
 int rt_plan_runnable(unsigned op)
@@ -684,7 +708,18 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 			do_console(r, U(0), U(1), U(2));
 			break;
 		case RT_OP_AFFINITY:
-			do_affinity(r, &e->f[0]);
+			do_affinity(r, &e->f[0], e->f[1].str);
+			break;
+		case RT_OP_SCHEDULER:
+			do_scheduler(r, &e->f[0], e->f[1].str, e->f[2].str);
+			break;
+		case RT_OP_IO_PRIORITY:
+			if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)U(0)) < 0)
+				step_fail(r, errno, "set I/O priority %s/%llu", e->f[1].str, (unsigned long long)U(2));
+			break;
+		case RT_OP_PERSONALITY:
+			if (syscall(SYS_personality, (unsigned long)U(0)) < 0)
+				step_fail(r, errno, "set personality %s", e->f[1].str);
 			break;
 		case RT_OP_RLIMIT:
 			do_rlimit(r, U(0), U(1), U(2));

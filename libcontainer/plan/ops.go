@@ -34,7 +34,7 @@ const (
 	OpSessionKeyring               // a session keyring of its own
 
 	// The process, shared by the init and rt exec.
-	OpAffinity     // sched_setaffinity: the CPUs listed, or every CPU when none
+	OpAffinity     // sched_setaffinity: the CPUs listed (list: as the spec wrote them), or every CPU when none
 	OpRlimit       // setrlimit
 	OpChdir        // cwd resolved in the root, no magic link, getcwd checked
 	OpEnv          // the workload's environment; HOME from /etc/passwd when asked
@@ -53,6 +53,9 @@ const (
 	OpReady        // "ready" to the parent; the sync socket is closed
 	OpWaitStart    // block on the exec fifo until rt start writes a byte
 	OpExec         // execve of the path OpLookPath found, with args and the environment
+	OpScheduler    // sched_setattr of the kernel's struct sched_attr, built by the parent
+	OpIOPriority   // ioprio_set of this process
+	OpPersonality  // personality(2)
 
 	opEnd // one past the last op
 )
@@ -123,7 +126,7 @@ var Schema = map[Op]OpSpec{
 	OpHostname:       {"hostname", []FieldSpec{f("name", Str)}},
 	OpDomainname:     {"domainname", []FieldSpec{f("name", Str)}},
 	OpSessionKeyring: {"session-keyring", []FieldSpec{f("name", Str)}},
-	OpAffinity:       {"cpu-affinity", []FieldSpec{f("cpus", U32v)}},
+	OpAffinity:       {"cpu-affinity", []FieldSpec{f("cpus", U32v), f("list", Str)}},
 	OpRlimit:         {"rlimit", []FieldSpec{f("resource", U64), f("soft", U64), f("hard", U64)}},
 	OpChdir:          {"chdir", []FieldSpec{f("cwd", Path)}},
 	OpEnv:            {"env", []FieldSpec{f("vars", Strv), f("home_uid", U64), f("lookup_home", U64)}},
@@ -142,6 +145,9 @@ var Schema = map[Op]OpSpec{
 	OpReady:          {"ready", nil},
 	OpWaitStart:      {"wait-start", []FieldSpec{f("fifo", U64), f("result", U64), f("dumpable", U64)}},
 	OpExec:           {"exec", []FieldSpec{f("args", Strv)}},
+	OpScheduler:      {"scheduler", []FieldSpec{f("attr", Bytes), f("policy", Str), f("cpuset", Str)}},
+	OpIOPriority:     {"io-priority", []FieldSpec{f("prio", U64), f("class", Str), f("priority", U64)}},
+	OpPersonality:    {"personality", []FieldSpec{f("persona", U64), f("domain", Str)}},
 }
 
 // NumOps is how many ops the format has (1..NumOps).
@@ -156,5 +162,5 @@ var Executable = map[Op]bool{
 	OpLookPath: true, OpSeccomp: true, OpKeepCaps: true, OpCapBounding: true,
 	OpChownTTY: true, OpSetgroups: true, OpSetgid: true, OpSetuid: true,
 	OpCapabilities: true, OpUmask: true, OpNoNewPrivs: true, OpCloseFrom: true,
-	OpReady: true, OpExec: true,
+	OpReady: true, OpExec: true, OpScheduler: true, OpIOPriority: true, OpPersonality: true,
 }

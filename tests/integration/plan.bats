@@ -28,12 +28,13 @@ start_sleeper() {
 
 @test "plan: a process the plan does not cover yet is set up by the Go init" {
 	requires_rt
-	start_sleeper pl2
-	jq '.process | .args = ["true"] | .ioPriority = {class: "IOPRIO_CLASS_BE", priority: 4}' \
-		"$BUNDLE/config.json" >"$BATS_TEST_TMPDIR/process.json"
-	run rt --debug --log "$BATS_TEST_TMPDIR/exec.json" --log-format json exec --process "$BATS_TEST_TMPDIR/process.json" pl2
+	make_bundle
+	set_args sleep 1000
+	update_config '.linux.memoryPolicy = {mode: "MPOL_DEFAULT"}'
+	run_detached pl2
+	run rt --debug --log "$BATS_TEST_TMPDIR/exec.json" --log-format json exec pl2 true
 	[ "$status" -eq 0 ]
-	jq -e -s 'map(select(.msg == "plan: the Go init sets this process up" and (.why | test("process.ioPriority")))) | length == 1' \
+	jq -e -s 'map(select(.msg == "plan: the Go init sets this process up" and (.why | test("linux.memoryPolicy")))) | length == 1' \
 		"$BATS_TEST_TMPDIR/exec.json"
 	jq -e -s 'map(select(.msg == "init: sync: received config")) | length == 1' "$BATS_TEST_TMPDIR/exec.json"
 	rt delete --force pl2
