@@ -103,7 +103,9 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		root = f
 	}
 	var plan []byte
-	if root == nil {
+	if root != nil {
+		o.Log.Debug("plan: the Go init sets this process up", "why", "exec chroots through the init's root (--no-pivot, or no mount namespace)")
+	} else {
 		plan = planFor(&initConfig{ID: st.ID, Spec: st.Spec, Rootfs: st.Rootfs, Bundle: st.Bundle,
 			PreserveFds: o.PreserveFds, ExecFifoFd: -1, ExecResultFd: -1, Exec: true, Process: o.Process}, o.Log)
 	}

@@ -478,8 +478,6 @@ func planConsole(p *plan.Plan, proc *specs.Process, devConsole bool) {
 func planProcess(p *plan.Plan, cfg *initConfig, proc *specs.Process, facts *planFacts) error {
 	spec := cfg.Spec
 	switch {
-	case spec.Linux.MemoryPolicy != nil:
-		return fallback("linux.memoryPolicy", "not in the plan yet")
 	case proc.ApparmorProfile != "":
 		return fallback("process.apparmorProfile", "not in the plan yet")
 	case proc.SelinuxLabel != "":
@@ -541,6 +539,21 @@ func planProcess(p *plan.Plan, cfg *initConfig, proc *specs.Process, facts *plan
 		const classShift = 13
 		p.Add(plan.OpIOPriority, "process.ioPriority", plan.F64(uint64(ioprioClasses[io.Class]<<classShift|io.Priority)),
 			plan.FStr(string(io.Class)), plan.F64(uint64(io.Priority)))
+	}
+	if mpol := spec.Linux.MemoryPolicy; mpol != nil {
+		mp, err := parseMemoryPolicy(mpol)
+		if err != nil {
+			return err
+		}
+		var nodes []uint32
+		for n := 0; n <= mpolMaxNode; n++ {
+			if mp.nodes.has(n) {
+				nodes = append(nodes, uint32(n))
+			}
+		}
+		relative := mp.mode&mpolFlags[specs.MpolFRelativeNodes] != 0
+		p.Add(plan.OpMemPolicy, "linux.memoryPolicy", plan.F64(uint64(mp.mode)), plan.FU32v(nodes),
+			plan.FStr(string(mpol.Mode)), plan.FStr(flagNames(mpol.Flags)), plan.FStr(mpol.Nodes), plan.FBool(relative))
 	}
 	if pers := spec.Linux.Personality; pers != nil {
 		p.Add(plan.OpPersonality, "linux.personality", plan.F64(uint64(personalities[pers.Domain])), plan.FStr(string(pers.Domain)))

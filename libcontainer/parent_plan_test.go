@@ -94,6 +94,8 @@ var planCases = []struct {
 			ExecCPUAffinity: &specs.CPUAffinity{Initial: "0-2,5", Final: "1"},
 		}
 		cfg.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+		cfg.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0,2-3",
+			Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}
 		cfg.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
 		return cfg, &planHost
 	}},
@@ -300,7 +302,6 @@ func TestPlanFallbacks(t *testing.T) {
 			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/m", Source: "/srv", Type: "bind",
 				Options: []string{"rbind", "idmap"}})
 		}},
-		{"linux.memoryPolicy", func(c *initConfig) { c.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_DEFAULT"} }},
 		{"process.apparmorProfile", func(c *initConfig) { c.Spec.Process.ApparmorProfile = "rt-default" }},
 		{"process.selinuxLabel", func(c *initConfig) { c.Spec.Process.SelinuxLabel = "system_u:system_r:container_t:s0" }},
 		{"linux.seccomp", func(c *initConfig) {

@@ -75,6 +75,7 @@ enum rt_plan_op {
 	RT_OP_SCHEDULER = 44,
 	RT_OP_IO_PRIORITY = 45,
 	RT_OP_PERSONALITY = 46,
+	RT_OP_MEM_POLICY = 47,
 	RT_OP_END
 };
 

@@ -53,6 +53,7 @@ const struct rt_plan_opspec rt_plan_ops[RT_OP_END] = {
 	[RT_OP_SCHEDULER] = {"scheduler", "BSS", "attr policy cpuset"},
 	[RT_OP_IO_PRIORITY] = {"io-priority", "USU", "prio class priority"},
 	[RT_OP_PERSONALITY] = {"personality", "US", "persona domain"},
+	[RT_OP_MEM_POLICY] = {"mempolicy", "UWSSSU", "policy nodes mode_name flag_names node_list relative"},
 };
 
 struct reader {

@@ -133,6 +133,21 @@ static void sendsync(struct run *r, const char *type, const char *msg, int e)
 	writeall(r->sock, body, n);
 }
 
+/* step_failx reports the text fmt makes, as it is, with errno e. */
+static void step_failx(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+static void step_failx(struct run *r, int e, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	closelog(r);
+	sendsync(r, "error", msg, e);
+	_exit(1);
+}
+
 /* fail reports the step's failure: the text fmt makes, then ": <errno
  * text>" when e is not 0, and exits. */
 static void step_fail(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
@@ -309,6 +324,48 @@ static void do_affinity(struct run *r, const struct rt_plan_field *cpus, const c
 			step_fail(r, errno, "reset CPU affinity");
 		step_fail(r, errno, "set CPU affinity %s", quote(list, q, sizeof(q)));
 	}
+}
+
+#define MPOL_WORDS 16 /* nodes 0..1023, as the parent's nodeMask */
+
+/* do_mempolicy is applyMemoryPolicy, with its explanations of a refusal. */
+static void do_mempolicy(struct run *r, const struct rt_plan_entry *e)
+{
+	unsigned long mask[MPOL_WORDS] = {0}, allowed[MPOL_WORDS] = {0};
+	const struct rt_plan_field *nodes = &e->f[1];
+	const char *mode = e->f[2].str, *flags = e->f[3].str, *list = e->f[4].str;
+	char eb[128], q[256], usable[1024];
+	uint32_t i;
+	int err, any = 0;
+	size_t n = 0;
+
+	for (i = 0; i < nodes->len; i++) {
+		uint32_t node = rt_plan_u32(nodes, i);
+		if (node < MPOL_WORDS * 64)
+			mask[node / 64] |= 1UL << (node % 64);
+	}
+	if (syscall(SYS_set_mempolicy, (int)e->f[0].u64, nodes->len ? mask : NULL,
+		    nodes->len ? (unsigned long)(MPOL_WORDS * 64 + 1) : 0UL) == 0)
+		return;
+	err = errno;
+	errstr(err, eb, sizeof(eb));
+	quote(list, q, sizeof(q));
+	if (err == ENOSYS)
+		step_failx(r, err, "linux.memoryPolicy: this kernel has no NUMA memory policies (set_mempolicy: %s)", eb);
+	if (err == EINVAL && nodes->len && !e->f[5].u64 &&
+	    syscall(SYS_get_mempolicy, NULL, allowed, (unsigned long)(MPOL_WORDS * 64 + 1), NULL, 4 /* MPOL_F_MEMS_ALLOWED */) == 0) {
+		for (i = 0; i < MPOL_WORDS; i++)
+			any |= (mask[i] & allowed[i]) != 0;
+		if (!any) {
+			usable[0] = '\0';
+			for (i = 0; i < MPOL_WORDS * 64 && n + 8 < sizeof(usable); i++)
+				if (allowed[i / 64] & (1UL << (i % 64)))
+					n += (size_t)snprintf(usable + n, sizeof(usable) - n, "%s%u", n ? "," : "", i);
+			step_failx(r, err, "linux.memoryPolicy.nodes: no node of %s is on this machine or allowed to the container (usable nodes: %s): set_mempolicy: %s",
+				   q, usable, eb);
+		}
+	}
+	step_failx(r, err, "linux.memoryPolicy: mode %s, flags %s, nodes %s: set_mempolicy: %s", mode, flags, q, eb);
 }
 
 /* do_scheduler is applyScheduler: attr is the parent's struct sched_attr. */
@@ -671,6 +728,7 @@ static const unsigned char runnable[RT_OP_END] = {
 	[RT_OP_CHOWN_TTY] = 1, [RT_OP_SETGROUPS] = 1, [RT_OP_SETGID] = 1, [RT_OP_SETUID] = 1,
 	[RT_OP_CAPABILITIES] = 1, [RT_OP_UMASK] = 1, [RT_OP_NO_NEW_PRIVS] = 1, [RT_OP_CLOSE_FROM] = 1,
 	[RT_OP_READY] = 1, [RT_OP_EXEC] = 1, [RT_OP_SCHEDULER] = 1, [RT_OP_IO_PRIORITY] = 1, [RT_OP_PERSONALITY] = 1,
+	[RT_OP_MEM_POLICY] = 1,
 };
 
 int rt_plan_runnable(unsigned op)
@@ -716,6 +774,9 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 		case RT_OP_IO_PRIORITY:
 			if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)U(0)) < 0)
 				step_fail(r, errno, "set I/O priority %s/%llu", e->f[1].str, (unsigned long long)U(2));
+			break;
+		case RT_OP_MEM_POLICY:
+			do_mempolicy(r, e);
 			break;
 		case RT_OP_PERSONALITY:
 			if (syscall(SYS_personality, (unsigned long)U(0)) < 0)

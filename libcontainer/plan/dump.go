@@ -37,7 +37,7 @@ func dumpField(name string, f Field) string {
 		switch name {
 		case "mode", "mask":
 			return fmt.Sprintf("%#o", f.U64)
-		case "flags", "clear", "attr_set", "attr_clr", "keep", "effective", "permitted", "inheritable", "ambient", "opts":
+		case "flags", "clear", "attr_set", "attr_clr", "keep", "effective", "permitted", "inheritable", "ambient", "opts", "policy":
 			return fmt.Sprintf("%#x", f.U64)
 		}
 		return strconv.FormatUint(f.U64, 10)

@@ -56,6 +56,7 @@ const (
 	OpScheduler    // sched_setattr of the kernel's struct sched_attr, built by the parent
 	OpIOPriority   // ioprio_set of this process
 	OpPersonality  // personality(2)
+	OpMemPolicy    // set_mempolicy of mode (flags or'ed in) over the nodes listed
 
 	opEnd // one past the last op
 )
@@ -148,6 +149,7 @@ var Schema = map[Op]OpSpec{
 	OpScheduler:      {"scheduler", []FieldSpec{f("attr", Bytes), f("policy", Str), f("cpuset", Str)}},
 	OpIOPriority:     {"io-priority", []FieldSpec{f("prio", U64), f("class", Str), f("priority", U64)}},
 	OpPersonality:    {"personality", []FieldSpec{f("persona", U64), f("domain", Str)}},
+	OpMemPolicy:      {"mempolicy", []FieldSpec{f("policy", U64), f("nodes", U32v), f("mode_name", Str), f("flag_names", Str), f("node_list", Str), f("relative", U64)}},
 }
 
 // NumOps is how many ops the format has (1..NumOps).
@@ -163,4 +165,5 @@ var Executable = map[Op]bool{
 	OpChownTTY: true, OpSetgroups: true, OpSetgid: true, OpSetuid: true,
 	OpCapabilities: true, OpUmask: true, OpNoNewPrivs: true, OpCloseFrom: true,
 	OpReady: true, OpExec: true, OpScheduler: true, OpIOPriority: true, OpPersonality: true,
+	OpMemPolicy: true,
 }

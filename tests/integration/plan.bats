@@ -30,11 +30,10 @@ start_sleeper() {
 	requires_rt
 	make_bundle
 	set_args sleep 1000
-	update_config '.linux.memoryPolicy = {mode: "MPOL_DEFAULT"}'
-	run_detached pl2
+	run_detached pl2 "$BUNDLE" --no-pivot
 	run rt --debug --log "$BATS_TEST_TMPDIR/exec.json" --log-format json exec pl2 true
 	[ "$status" -eq 0 ]
-	jq -e -s 'map(select(.msg == "plan: the Go init sets this process up" and (.why | test("linux.memoryPolicy")))) | length == 1' \
+	jq -e -s 'map(select(.msg == "plan: the Go init sets this process up" and (.why | test("--no-pivot")))) | length == 1' \
 		"$BATS_TEST_TMPDIR/exec.json"
 	jq -e -s 'map(select(.msg == "init: sync: received config")) | length == 1' "$BATS_TEST_TMPDIR/exec.json"
 	rt delete --force pl2
