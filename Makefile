@@ -66,9 +66,10 @@ vm-test-criu: rt
 	CGO_ENABLED=0 $(GO) build -o .build/recvtty ./contrib/cmd/recvtty
 	tests/vm/run.sh --criu --timeout 1200 -- tests/integration/checkpoint.bats
 
-# containerd's CRI plugin (SystemdCgroup = true) and Podman (cgroup_manager = "systemd") driving
-# ./rt in the systemd guest on cgroup v2, with the engines layer (one boot); the CRI client is built
-# static for the guest, which has no Go toolchain.
+# containerd's CRI plugin (SystemdCgroup = true), Podman (cgroup_manager = "systemd") and Docker
+# (native.cgroupdriver=systemd) driving ./rt in the systemd guest on cgroup v2, with the engines
+# layer (one boot, 3-6 min under TCG); the CRI client is built static for the guest, which has no
+# Go toolchain.
 vm-test-engines: rt
 	CGO_ENABLED=0 $(GO) build -o .build/cri-client ./tests/e2e/cri
 	tests/vm/run.sh --init systemd --engines --timeout 1200 -- tests/e2e/systemd.bats

@@ -1,16 +1,17 @@
 #!/usr/bin/env bats
 # Engines on the systemd cgroup driver, end to end, in the systemd guest
-# with cgroup v2 and the engines layer (containerd, Podman, conmon and the
-# busybox and pause images, made on the host as tests/e2e does):
+# with cgroup v2 and the engines layer (containerd, Podman, conmon, dockerd
+# and the busybox and pause images, made on the host as tests/e2e does):
 #
 #   tests/vm/run.sh --init systemd --engines -- tests/e2e/systemd.bats
 #   tests/vm/run.sh --init systemd --engines --rt /tmp/ref/runc -- tests/e2e/systemd.bats
 #
 # containerd's CRI plugin with SystemdCgroup = true (the runc v2 shim,
-# BinaryName the runtime) and Podman with cgroup_manager = "systemd" each
-# run containers through $RT; the units systemd made, their properties and
-# the cgroup files are read back, and stop/remove must leave no unit and no
-# cgroup. Everything the engines make lives under one temp dir; the
+# BinaryName the runtime), Podman with cgroup_manager = "systemd" and
+# dockerd with native.cgroupdriver=systemd each run containers through
+# $RT; the units systemd made, their properties and the cgroup files are
+# read back, stop/remove must leave no unit and no cgroup, and a container
+# that cannot start must show the runtime's message. Everything the engines make lives under one temp dir; the
 # daemons are stopped by pid. Helpers are tests/e2e/lib.sh's.
 
 bats_require_minimum_version 1.5.0
@@ -33,6 +34,7 @@ setup() {
 	. "$E2E_SRC/lib.sh"
 	. "$E2E_SRC/containerd.sh"
 	PODMAN=()
+	DOCKER=()
 }
 
 teardown() {
@@ -40,6 +42,10 @@ teardown() {
 	if [ ${#PODMAN[@]} -gt 0 ]; then
 		"${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
 		"${PODMAN[@]}" system reset -f >/dev/null 2>&1
+	fi
+	if [ ${#DOCKER[@]} -gt 0 ]; then
+		"${DOCKER[@]}" ps -aq 2>/dev/null | xargs -r "${DOCKER[@]}" rm -f >/dev/null 2>&1
+		stop_daemon dockerd
 	fi
 	containerd_stop
 	for pid in $(own_pids); do kill -KILL "$pid" 2>/dev/null; done
@@ -59,6 +65,34 @@ teardown() {
 }
 
 prop() { systemctl show -P "$2" "$1"; }
+
+# docker_start: dockerd on this test's containerd with the systemd cgroup
+# driver and the runtime as "rt" (a make_wrapper wrapper); data root, exec
+# root, socket and config under $E2E_TMP; vfs, no bridge, no iptables.
+docker_start() {
+	local d=$E2E_TMP/docker w
+	mkdir -p "$d"/{root,exec}
+	echo '{}' >"$d/daemon.json"
+	w=$(make_wrapper docker)
+	start_daemon dockerd dockerd --config-file "$d/daemon.json" \
+		--data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
+		--host "unix://$d/docker.sock" --containerd "$CTRD_SOCK" --containerd-namespace rt-e2e-moby \
+		--containerd-plugins-namespace rt-e2e-moby-plugins \
+		--bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
+		--storage-driver vfs --exec-opt native.cgroupdriver=systemd \
+		--add-runtime "rt=$w" --default-runtime rt --log-level warn
+	DOCKER=(timeout 120 docker --host "unix://$d/docker.sock")
+	# Up to 3 min (a docker call alone takes a while under TCG), and no
+	# longer than dockerd lives.
+	local end=$((SECONDS + 180))
+	until "${DOCKER[@]}" version >/dev/null 2>&1; do
+		if [ $SECONDS -ge $end ] || ! kill -0 "$(cat "$E2E_TMP/pids/dockerd")" 2>/dev/null; then
+			tail -n 30 "$E2E_LOGS/dockerd.log"
+			return 1
+		fi
+		sleep 1
+	done
+}
 
 # unit_gone UNIT DIR: no such unit loaded (not even failed), no cgroup DIR.
 unit_gone() {
@@ -84,7 +118,10 @@ runtime_error_shown() {
 		echo "runtime said: $msg"
 		[ -n "$msg" ] || continue
 		want=$(normalize <<<"$msg" | sed 's/ $//')
-		grep -qF -- "$want" <<<"$out" && return 0
+		if grep -qF -- "$want" <<<"$out"; then
+			echo "# $1 said: $2" >&3
+			return 0
+		fi
 	done
 	return 1
 }
@@ -186,4 +223,37 @@ podman_setup() {
 	runtime_error_shown podman "$output"
 	# Its scope went with it.
 	[ -z "$(systemctl list-units --all --no-legend | grep libpod-)" ]
+}
+
+@test "docker, native.cgroupdriver=systemd: docker scope with limits, exec, stop/rm leave nothing, errors shown" {
+	containerd_start
+	docker_start
+	"${DOCKER[@]}" load -i "$IMAGES/busybox.tar"
+	local img=docker.io/rt-e2e/busybox:1 id u dir
+	id=$("${DOCKER[@]}" run -d --network none --memory 64m --pids-limit 50 --cpus 0.5 "$img" sleep 600)
+	u=docker-$id.scope dir=/sys/fs/cgroup/system.slice/$u
+	[ "$(prop "$u" ActiveState)" = active ]
+	[ "$(prop "$u" Slice)" = system.slice ]
+	[ "$(prop "$u" Delegate)" = yes ]
+	[ "$(prop "$u" MemoryMax)" = $((64 << 20)) ]
+	[ "$(prop "$u" TasksMax)" = 50 ]
+	[ "$(prop "$u" CPUQuotaPerSecUSec)" = 500ms ]
+	[ "$(cat "$dir/memory.max")" = $((64 << 20)) ]
+	[ "$(cat "$dir/pids.max")" = 50 ]
+	[ "$(cat "$dir/cpu.max")" = "50000 100000" ]
+	pid=$("${DOCKER[@]}" inspect --format '{{.State.Pid}}' "$id")
+	grep -qx "$pid" "$dir/cgroup.procs"
+	grep -q -- "--systemd-cgroup" "$E2E_TMP/argv/docker"
+
+	run "${DOCKER[@]}" exec "$id" sh -c 'echo exec-ok; exit 4'
+	[ "$status" -eq 4 ]
+	[ "$output" = exec-ok ]
+
+	"${DOCKER[@]}" stop -t 1 "$id"
+	"${DOCKER[@]}" rm "$id"
+	unit_gone "$u" "$dir"
+
+	run -127 "${DOCKER[@]}" run --rm --network none "$img" /no/such/binary
+	runtime_error_shown docker "$output"
+	[ -z "$(systemctl list-units --all --no-legend | grep 'docker-.*scope')" ]
 }

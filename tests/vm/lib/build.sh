@@ -418,18 +418,23 @@ vm_build_criu_layer() {
 
 # The engines layer (--engines only, with --init systemd), for tests/e2e/systemd.bats: containerd
 # (the daemon, ctr and the runc v2 shim), Podman with conmon and the containers-common config
-# files, the libraries they load that the base lacks, and the images the tests run, made on the
-# host as tests/e2e does (tests/e2e/lib.sh: a busybox-static rootfs as a docker-archive) because
-# the guest has no network: /opt/rt-e2e/busybox.tar and /opt/rt-e2e/pause.tar (the CRI sandbox
-# image). Nothing of the packages' own units comes along: the tests start the daemons themselves.
+# files, dockerd and the docker client, Debian's runc (dockerd will not start without one on its
+# PATH, though the tests make rt its default runtime), the libraries they load that the base
+# lacks, and the images the tests run, made on the host as tests/e2e does (tests/e2e/lib.sh: a
+# busybox-static rootfs as a docker-archive) because the guest has no network:
+# /opt/rt-e2e/busybox.tar and /opt/rt-e2e/pause.tar (the CRI sandbox image). Nothing of the
+# packages' own units comes along: the tests start the daemons themselves.
 VM_ENGINES_NEEDS=(
 	/usr/bin/containerd:containerd
 	/usr/bin/podman:podman
 	/usr/bin/conmon:conmon
 	/usr/share/containers/containers.conf:golang-github-containers-common
+	/usr/sbin/dockerd:docker.io
+	/usr/sbin/runc:runc
 )
-VM_ENGINES_PKGS=(containerd podman conmon golang-github-containers-common busybox-static)
-VM_ENGINES_BINS=(/usr/bin/containerd /usr/bin/ctr /usr/bin/containerd-shim-runc-v2 /usr/bin/podman /usr/bin/conmon)
+VM_ENGINES_PKGS=(containerd podman conmon golang-github-containers-common docker.io runc busybox-static)
+VM_ENGINES_BINS=(/usr/bin/containerd /usr/bin/ctr /usr/bin/containerd-shim-runc-v2 /usr/bin/podman /usr/bin/conmon
+	/usr/sbin/dockerd /usr/bin/docker /usr/sbin/runc)
 
 # vm_build_engines_layer builds $2, the engines part appended to base $1; $3 is tests/e2e/lib.sh.
 vm_build_engines_layer() {
