@@ -225,7 +225,7 @@ podman_setup() {
 	[ -z "$(systemctl list-units --all --no-legend | grep libpod-)" ]
 }
 
-@test "docker, native.cgroupdriver=systemd: docker scope with limits, exec, stop/rm leave nothing, errors shown" {
+@test "docker, native.cgroupdriver=systemd: docker scope with limits, exec, update, stop/rm leave nothing, errors shown" {
 	containerd_start
 	docker_start
 	"${DOCKER[@]}" load -i "$IMAGES/busybox.tar"
@@ -248,6 +248,16 @@ podman_setup() {
 	run "${DOCKER[@]}" exec "$id" sh -c 'echo exec-ok; exit 4'
 	[ "$status" -eq 4 ]
 	[ "$output" = exec-ok ]
+
+	# update goes to the unit's properties and to the files.
+	"${DOCKER[@]}" update --memory 96m --memory-swap 192m --pids-limit 60 --cpus 0.25 "$id"
+	[ "$(prop "$u" MemoryMax)" = $((96 << 20)) ]
+	[ "$(prop "$u" TasksMax)" = 60 ]
+	[ "$(prop "$u" CPUQuotaPerSecUSec)" = 250ms ]
+	[ "$(cat "$dir/memory.max")" = $((96 << 20)) ]
+	[ "$(cat "$dir/memory.swap.max")" = $((96 << 20)) ]
+	[ "$(cat "$dir/pids.max")" = 60 ]
+	[ "$(cat "$dir/cpu.max")" = "25000 100000" ]
 
 	"${DOCKER[@]}" stop -t 1 "$id"
 	"${DOCKER[@]}" rm "$id"
