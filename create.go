@@ -30,11 +30,11 @@ var createCommand = &cli.Command{
 		}
 		o, err := createOpts(c, c.Args().First(), c.String("bundle"), true)
 		if err != nil {
-			return err
+			return commandFailed(c, err)
 		}
 		ct, err := libcontainer.Create(o)
 		if err != nil {
-			return err
+			return commandFailed(c, err)
 		}
 		if ct.Console >= 0 {
 			closeFd(ct.Console)

@@ -49,7 +49,7 @@ var execCommand = &cli.Command{
 			}
 			// As runc: rt's own failure exits 255, the process's status
 			// is passed through.
-			return &codeError{err: err, code: 255}
+			return &codeError{err: fmt.Errorf("exec failed: %w", err), code: 255}
 		}
 		return nil
 	},

@@ -38,9 +38,11 @@ func init() {
 }
 
 // logger is set up by the global flags before any command runs.
-var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+var logger = slog.New(newLogrusHandler(os.Stderr, false, slog.LevelWarn))
 
-// logToFile says whether --log was given (errors then go there as well).
+// logToFile says whether --log was given: an error then goes there as a
+// log line and to stderr as its bare message, as runc does; without --log
+// the log line itself goes to stderr.
 var logToFile bool
 
 func main() {
@@ -119,12 +121,11 @@ func setupGlobal(c *cli.Context) error {
 		w = f
 		logToFile = true
 	}
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: logrusLevels}
 	switch c.String("log-format") {
 	case "text":
-		logger = slog.New(slog.NewTextHandler(w, opts))
+		logger = slog.New(newLogrusHandler(w, false, level))
 	case "json":
-		logger = slog.New(slog.NewJSONHandler(w, opts))
+		logger = slog.New(newLogrusHandler(w, true, level))
 	default:
 		return fmt.Errorf("--log-format: unknown format %q (text or json)", c.String("log-format"))
 	}
@@ -132,25 +133,6 @@ func setupGlobal(c *cli.Context) error {
 		return makeXDGRoot(d)
 	}
 	return nil
-}
-
-// logrusLevels spells levels as runc's logrus does ("error", "warning"):
-// containerd's shim and conmon take the message of a "level":"error" line
-// as the container's error.
-func logrusLevels(groups []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.LevelKey && len(groups) == 0 {
-		switch l := a.Value.Any().(slog.Level); {
-		case l >= slog.LevelError:
-			a.Value = slog.StringValue("error")
-		case l >= slog.LevelWarn:
-			a.Value = slog.StringValue("warning")
-		case l >= slog.LevelInfo:
-			a.Value = slog.StringValue("info")
-		default:
-			a.Value = slog.StringValue("debug")
-		}
-	}
-	return a
 }
 
 // exitError carries an exit code without a message (a container's).
@@ -169,6 +151,12 @@ type codeError struct {
 func (e *codeError) Error() string { return e.err.Error() }
 func (e *codeError) Unwrap() error { return e.err }
 
+// commandFailed prefixes a failed create or run as runc does ("runc create
+// failed: ..."), with rt's name: scripts and people see the same line.
+func commandFailed(c *cli.Context, err error) error {
+	return fmt.Errorf("rt %s failed: %w", c.Command.Name, err)
+}
+
 // fatal prints the one line the user sees and logs it as an error.
 func fatal(err error) {
 	var ee *exitError
@@ -181,9 +169,9 @@ func fatal(err error) {
 		code = ce.code
 	}
 	msg := strings.TrimSpace(err.Error())
+	logger.Error(msg)
 	if logToFile {
-		logger.Error(msg)
+		fmt.Fprintln(os.Stderr, msg)
 	}
-	fmt.Fprintln(os.Stderr, "rt: "+msg)
 	os.Exit(code)
 }

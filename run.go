@@ -30,7 +30,7 @@ var runCommand = &cli.Command{
 		}
 		o, err := createOpts(c, id, bundle, detach)
 		if err != nil {
-			return err
+			return commandFailed(c, err)
 		}
 		code, err := libcontainer.Run(libcontainer.RunOpts{
 			CreateOpts: o,
@@ -39,9 +39,9 @@ var runCommand = &cli.Command{
 		if err != nil {
 			var ie *libcontainer.InitStartError
 			if errors.As(err, &ie) {
-				return &codeError{err: err, code: 255}
+				return &codeError{err: commandFailed(c, err), code: 255}
 			}
-			return err
+			return commandFailed(c, err)
 		}
 		if code != 0 {
 			return &exitError{code}

@@ -27,8 +27,9 @@ var (
 	ErrNotPaused = errors.New("container not paused")
 )
 
-// IDError is ErrNotExist or ErrExist for one id: it names the container
-// (runc's line does not) and errors.Is matches the sentinel.
+// IDError is ErrNotExist or ErrExist for one id: the id is kept for a
+// library caller, the text is runc's sentinel text (engines and scripts
+// match it) and errors.Is matches the sentinel.
 type IDError struct {
 	ID  string
 	Err error
@@ -38,10 +39,8 @@ func (e *IDError) Unwrap() error { return e.Err }
 
 func (e *IDError) Error() string {
 	switch e.Err {
-	case ErrNotExist:
-		return fmt.Sprintf("container %q does not exist", e.ID)
-	case ErrExist:
-		return fmt.Sprintf("container %q already exists", e.ID)
+	case ErrNotExist, ErrExist:
+		return e.Err.Error()
 	}
 	return fmt.Sprintf("container %q: %v", e.ID, e.Err)
 }

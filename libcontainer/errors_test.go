@@ -87,11 +87,11 @@ func TestLoadStateNotExist(t *testing.T) {
 
 func TestIDError(t *testing.T) {
 	err := error(&IDError{ID: "c1", Err: ErrExist})
-	if !errors.Is(err, ErrExist) || errors.Is(err, ErrNotExist) || err.Error() != `container "c1" already exists` {
+	if !errors.Is(err, ErrExist) || errors.Is(err, ErrNotExist) || err.Error() != "container with given ID already exists" {
 		t.Errorf("%v", err)
 	}
 	err = &IDError{ID: "c1", Err: ErrNotExist}
-	if !errors.Is(err, ErrNotExist) || err.Error() != `container "c1" does not exist` {
+	if !errors.Is(err, ErrNotExist) || err.Error() != "container does not exist" {
 		t.Errorf("%v", err)
 	}
 }

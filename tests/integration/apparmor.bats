@@ -72,6 +72,6 @@ P
 	set_args true
 	run rt run --bundle "$BUNDLE" aa3
 	[ "$status" -ne 0 ]
-	[[ "$output" == *'apparmor profile "rt-test-aa" requested but AppArmor is not enabled'* ]]
+	[[ "$(log_msg "${lines[-1]}")" == *'apparmor profile "rt-test-aa" requested but AppArmor is not enabled'* ]]
 	assert_nothing_left aa3
 }

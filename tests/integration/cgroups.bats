@@ -202,12 +202,12 @@ load cgroups_helpers
 		[[ "$output" == "0::/sub" ]]
 		run rt exec --cgroup nope cg-sub true
 		[ "$status" -ne 0 ]
-		[[ "$output" == *'sub-cgroup "nope" does not exist'* ]]
+		[[ "$(log_msg "${lines[-1]}")" == *'sub-cgroup "nope" does not exist'* ]]
 	else
 		# v1: cgroups_compat.bats
 		run rt exec --cgroup nope cg-sub true
 		[ "$status" -ne 0 ]
-		[[ "$output" == *'sub-cgroup "nope" does not exist'* ]]
+		[[ "$(log_msg "${lines[-1]}")" == *'sub-cgroup "nope" does not exist'* ]]
 	fi
 	rt delete --force cg-sub
 	assert_cgroup_gone

@@ -140,7 +140,7 @@ make_test_cgroup() {
 	[ "$(grep -c "/child$" <<<"$output")" -eq "${#lines[@]}" ]
 	run rt exec --cgroup nosuch cg-execsub true
 	[ "$status" -ne 0 ]
-	[[ "$output" == *nosuch*"no such file or directory"* ]] || [[ "$output" == *'"nosuch" does not exist'* ]]
+	[[ "$output" == *nosuch*"no such file or directory"* ]] || [[ "$(log_msg "${lines[-1]}")" == *'"nosuch" does not exist'* ]]
 	rt delete --force cg-execsub
 	assert_nothing_left cg-execsub
 }

@@ -41,7 +41,7 @@ fails_cleanly() {
 	set_args true
 	fails_cleanly e-ns rt run --bundle "$BUNDLE" e-ns
 	if is_rt; then
-		[[ "$stderr" == *'unknown namespace "foo"'* ]]
+		[[ "$(log_msg "$stderr")" == *'unknown namespace "foo"'* ]]
 	fi
 }
 

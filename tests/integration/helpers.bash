@@ -491,6 +491,20 @@ assert_nothing_left() {
 
 # assert_one_error_line: after `run --separate-stderr`, the command failed
 # and said so in exactly one line on stderr.
+# log_msg LINE: the message of an error line as runc and rt print it on
+# stderr without --log (logrus text: time="..." level=error msg="..."),
+# with the quoting undone; LINE is returned as it is if it has no msg=.
+log_msg() {
+	local m=${1##*level=error msg=}
+	if [[ "$m" == "$1" ]]; then
+		printf '%s\n' "$1"
+	elif [[ "$m" == \"* ]]; then
+		jq -rn --arg s "$m" '$s | fromjson'
+	else
+		printf '%s\n' "$m"
+	fi
+}
+
 assert_one_error_line() {
 	if [[ "$status" -eq 0 ]]; then
 		echo "expected failure, got status 0; stdout: $output; stderr: $stderr" >&2

@@ -121,7 +121,7 @@ teardown() {
 	[ "$status" -eq 1 ]
 	assert_one_error_line
 	if is_rt; then
-		[[ "$stderr" == *'linux.namespaces[1].path: "/proc/1/ns/net\nclone 0" contains a control character'* ]]
+		[[ "$(log_msg "$stderr")" == *'linux.namespaces[1].path: "/proc/1/ns/net\nclone 0" contains a control character'* ]]
 	else
 		[[ "$stderr" == *"no such file or directory"* ]]
 	fi

@@ -133,7 +133,7 @@ load helpers
 	[ "$(rt list --format json)" = "$want_list" ]
 	run --separate-stderr rt exec st-small true
 	[ "$status" -ne 0 ]
-	[[ "$stderr" == *'decode spec of "st-small"'* ]]
+	[[ "$(log_msg "$stderr")" == *'decode spec of "st-small"'* ]]
 	cp "$BATS_TEST_TMPDIR/spec.json" "$dir/spec.json"
 	rt exec st-small true
 	rt delete --force st-small
