@@ -82,6 +82,24 @@ func createDevices(root *os.File, s *specs.Spec) error {
 	return nil
 }
 
+// deviceMode is the mknod mode of a device: its permissions (0666 when
+// the spec gives none) and its type's S_IF* bits.
+func deviceMode(d specs.LinuxDevice) uint32 {
+	mode := uint32(0o666)
+	if d.FileMode != nil {
+		mode = uint32(d.FileMode.Perm())
+	}
+	switch d.Type {
+	case "c", "u":
+		mode |= unix.S_IFCHR
+	case "b":
+		mode |= unix.S_IFBLK
+	case "p":
+		mode |= unix.S_IFIFO
+	}
+	return mode
+}
+
 func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
 	parent, err := pathsafe.MkdirAllInRoot(root, filepath.Dir(d.Path), 0o755)
 	if err != nil {
@@ -91,18 +109,7 @@ func createDevice(root *os.File, d specs.LinuxDevice, bind bool) error {
 	name := filepath.Base(d.Path)
 	pfd := int(parent.Fd())
 	if !bind {
-		mode := uint32(0o666)
-		if d.FileMode != nil {
-			mode = uint32(d.FileMode.Perm())
-		}
-		switch d.Type {
-		case "c", "u":
-			mode |= unix.S_IFCHR
-		case "b":
-			mode |= unix.S_IFBLK
-		case "p":
-			mode |= unix.S_IFIFO
-		}
+		mode := deviceMode(d)
 		unix.Unlinkat(pfd, name, 0)
 		err := unix.Mknodat(pfd, name, mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
 		if err == nil {

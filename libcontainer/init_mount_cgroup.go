@@ -61,13 +61,7 @@ func mountCgroup(root *os.File, cfg *initConfig, m *specs.Mount, opts *mountOpti
 		hier = append(hier, v2)
 	}
 	for _, mp := range hier {
-		src := ""
-		for _, p := range cfg.CgroupPaths.Dirs() {
-			if p == mp || strings.HasPrefix(p, mp+"/") {
-				src = p
-				break
-			}
-		}
+		src := cgroupBindSource(cfg.CgroupPaths.Dirs(), mp)
 		if src == "" {
 			continue
 		}

@@ -156,3 +156,15 @@ var rlimitTypes = map[string]int{
 	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
 	"RLIMIT_STACK":      unix.RLIMIT_STACK,
 }
+
+// cgroupBindSource is the container's cgroup dir in the hierarchy mounted
+// at mp (the source of its bind under /sys/fs/cgroup), or "" when the
+// container has none there.
+func cgroupBindSource(dirs []string, mp string) string {
+	for _, d := range dirs {
+		if d == mp || strings.HasPrefix(d, mp+"/") {
+			return d
+		}
+	}
+	return ""
+}

@@ -350,13 +350,7 @@ func planCgroup(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m 
 		hier = append(hier, facts.cgroupV2)
 	}
 	for _, mp := range hier {
-		src := ""
-		for _, d := range cfg.CgroupPaths.Dirs() {
-			if d == mp || strings.HasPrefix(d, mp+"/") {
-				src = d
-				break
-			}
-		}
+		src := cgroupBindSource(cfg.CgroupPaths.Dirs(), mp)
 		if src == "" {
 			continue
 		}
@@ -396,18 +390,7 @@ func planDevices(p *plan.Plan, spec *specs.Spec, facts *planFacts) {
 	_, userns := findNamespace(spec, specs.UserNamespace)
 	for _, e := range devs {
 		d := e.d
-		mode := uint64(0o666)
-		if d.FileMode != nil {
-			mode = uint64(d.FileMode.Perm())
-		}
-		switch d.Type {
-		case "c", "u":
-			mode |= unix.S_IFCHR
-		case "b":
-			mode |= unix.S_IFBLK
-		case "p":
-			mode |= unix.S_IFIFO
-		}
+		mode := uint64(deviceMode(d))
 		var uid, gid uint64
 		if d.UID != nil {
 			uid = uint64(*d.UID)
