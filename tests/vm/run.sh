@@ -105,51 +105,41 @@ if [ ! -f "$BASE" ]; then
 	find "$VM_CACHE" -maxdepth 1 -name 'base-*.cpio*' ! -name "base-$KV-$HASH.cpio*" -delete
 fi
 LAYERS=("$BASE")
+# add_layer KIND HASH BUILD_FN ARG...: the cached layer base-...cpio.KIND-HASH, built with
+# BUILD_FN ARG... (an ARG of {} is the layer's path) when missing (older ones of that kind are
+# deleted), goes on LAYERS.
+add_layer() {
+	local kind=$1 hash=$2 fn=$3 a args=()
+	shift 3
+	local layer=$BASE.$kind-$hash
+	for a in "$@"; do
+		[ "$a" = "{}" ] && a=$layer
+		args+=("$a")
+	done
+	if [ ! -f "$layer" ]; then
+		vm_log "building the $kind layer (package hash $hash)"
+		"$fn" "${args[@]}" || { vm_log "$kind layer build failed"; exit 125; }
+		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.$kind-*" ! -name "${layer##*/}" -delete
+	fi
+	LAYERS+=("$layer")
+}
 if [ "$LSM" = selinux ]; then
-	SEHASH=$({
+	add_layer selinux "$({
 		cat "$HERE/selinux/rt-test.cil"
 		dpkg-query -W "${VM_SELINUX_PKGS[@]}"
-	} | sha256sum | cut -c1-16)
-	SELAYER=$BASE.selinux-$SEHASH
-	if [ ! -f "$SELAYER" ]; then
-		vm_log "building the SELinux layer (package hash $SEHASH)"
-		vm_build_selinux_layer "$BASE" "$SELAYER" "$HERE/selinux/rt-test.cil" || { vm_log "SELinux layer build failed"; exit 125; }
-		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.selinux-*" ! -name "${SELAYER##*/}" -delete
-	fi
-	LAYERS+=("$SELAYER")
+	} | sha256sum | cut -c1-16)" vm_build_selinux_layer "$BASE" {} "$HERE/selinux/rt-test.cil"
 fi
 if [ "$INIT" = systemd ]; then
-	SDHASH=$(dpkg-query -W "${VM_SYSTEMD_PKGS[@]}" | sha256sum | cut -c1-16)
-	SDLAYER=$BASE.systemd-$SDHASH
-	if [ ! -f "$SDLAYER" ]; then
-		vm_log "building the systemd layer (package hash $SDHASH)"
-		vm_build_systemd_layer "$BASE" "$SDLAYER" || { vm_log "systemd layer build failed"; exit 125; }
-		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.systemd-*" ! -name "${SDLAYER##*/}" -delete
-	fi
-	LAYERS+=("$SDLAYER")
+	add_layer systemd "$(dpkg-query -W "${VM_SYSTEMD_PKGS[@]}" | sha256sum | cut -c1-16)" vm_build_systemd_layer "$BASE" {}
 fi
 if [ "$CRIU" = 1 ]; then
-	CRHASH=$(dpkg-query -W "${VM_CRIU_PKGS[@]}" | sha256sum | cut -c1-16)
-	CRLAYER=$BASE.criu-$CRHASH
-	if [ ! -f "$CRLAYER" ]; then
-		vm_log "building the CRIU layer (package hash $CRHASH)"
-		vm_build_criu_layer "$KV" "$BASE" "$CRLAYER" || { vm_log "CRIU layer build failed"; exit 125; }
-		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.criu-*" ! -name "${CRLAYER##*/}" -delete
-	fi
-	LAYERS+=("$CRLAYER")
+	add_layer criu "$(dpkg-query -W "${VM_CRIU_PKGS[@]}" | sha256sum | cut -c1-16)" vm_build_criu_layer "$KV" "$BASE" {}
 fi
 if [ "$ENGINES" = 1 ]; then
-	ENHASH=$({
+	add_layer engines "$({
 		cat "$REPO/tests/e2e/lib.sh"
 		dpkg-query -W "${VM_ENGINES_PKGS[@]}"
-	} | sha256sum | cut -c1-16)
-	ENLAYER=$BASE.engines-$ENHASH
-	if [ ! -f "$ENLAYER" ]; then
-		vm_log "building the engines layer (package hash $ENHASH)"
-		vm_build_engines_layer "$BASE" "$ENLAYER" "$REPO/tests/e2e/lib.sh" || { vm_log "engines layer build failed"; exit 125; }
-		find "$VM_CACHE" -maxdepth 1 -name "base-$KV-$HASH.cpio.engines-*" ! -name "${ENLAYER##*/}" -delete
-	fi
-	LAYERS+=("$ENLAYER")
+	} | sha256sum | cut -c1-16)" vm_build_engines_layer "$BASE" {} "$REPO/tests/e2e/lib.sh"
 fi
 flock -u 9
 T1=$(date +%s.%N)
