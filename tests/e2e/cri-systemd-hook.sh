@@ -37,10 +37,19 @@ slice_path() {
 }
 
 # gone UNIT: no such unit is loaded (not even failed) and its cgroup is gone.
+# systemd unloads a stopped unit from its GC queue, after the stop job the
+# runtime waited for has finished; under TCG that can take a moment, so
+# wait up to 10 s for it (a unit left behind stays and fails the check).
 gone() {
-	local u=$1 dir
+	local u=$1 dir i state
 	dir=/sys/fs/cgroup$(slice_path "$HOOK_SLICE")/$u
-	check "$u LoadState" "$(prop "$u" LoadState)" not-found
+	for ((i = 0; i < 100; i++)); do
+		state=$(prop "$u" LoadState)
+		[ "$state" = not-found ] && [ ! -e "$dir" ] && break
+		sleep 0.1
+	done
+	[ "$state" = not-found ] || echo "# $u after $((i / 10)) s: $(systemctl show -p ActiveState -p SubState -p Result "$u" 2>&1 | tr '\n' ' ')"
+	check "$u LoadState" "$state" not-found
 	if [ -e "$dir" ]; then bad "$dir is still there"; else ok "no cgroup $dir"; fi
 }
 

@@ -61,6 +61,8 @@ teardown() {
 		for f in "$E2E_LOGS"/*.log "$E2E_TMP"/argv/*; do
 			[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
 		done
+		# Last, so a report that keeps only the head and tail shows them.
+		[ -f "$E2E_TMP/cri-output" ] && { echo "--- what failed:"; grep -E '^(FAIL|# )' "$E2E_TMP/cri-output"; }
 	fi
 }
 
@@ -141,6 +143,7 @@ runtime_error_shown() {
 		-memory $((64 << 20)) -cpu-quota 50000 -cpu-period 100000 -pids-max 50 \
 		-hook "$E2E_SRC/cri-systemd-hook.sh" -timeout 240s
 	echo "$output"
+	echo "$output" >"$E2E_TMP/cri-output"
 	[ "$status" -eq 0 ]
 	[ -z "$(grep "^FAIL" <<<"$output")" ]
 	grep -q '^ok sandbox scope in the pod' <<<"$output"
@@ -150,8 +153,17 @@ runtime_error_shown() {
 	grep -q -- '--systemd-cgroup' "$E2E_TMP/argv/cri"
 	line=$(grep '^START-ERROR ' <<<"$output")
 	runtime_error_shown cri "${line#START-ERROR }"
-	# Nothing of the pod is left in its slice.
-	[ -z "$(find "/sys/fs/cgroup$(systemctl show -P ControlGroup "$POD_SLICE")" -mindepth 1 -type d)" ]
+	# Nothing of the pod is left in its slice (systemd removes a stopped
+	# scope's cgroup when it unloads the unit: give it up to 10 s).
+	local slice_dir left i
+	slice_dir=/sys/fs/cgroup$(systemctl show -P ControlGroup "$POD_SLICE")
+	for ((i = 0; i < 100; i++)); do
+		left=$(find "$slice_dir" -mindepth 1 -type d)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	echo "left in $slice_dir: $left"
+	[ -z "$left" ]
 }
 
 # podman_setup: Podman with its root, runroot, tmpdir and events under
