@@ -2,10 +2,12 @@
 # bench/run.sh — start-path benchmarks of rt side by side with runc and crun.
 #
 # Builds rt (unless -rt PATH names a binary), installs runc, crun and gcc
-# from Debian if missing, builds the launcher and the floor (bench/c/), makes a
+# from Debian if missing, builds the launcher and the floor (bench/c/), copies
+# rt to a temporary install path (as `make install` would; the linker's own
+# output sits in the page cache differently, see bench/README.md), makes a
 # busybox-static bundle running /bin/true in a temporary directory, builds
-# bench/cmd/rtbench and runs it. Every argument is passed on to rtbench (see
-# bench/README.md):
+# bench/cmd/rtbench and runs it. Every argument but -rt is passed on to rtbench
+# (see bench/README.md):
 #
 #   bench/run.sh                          # run mode, rt,runc,crun,floor, N=100
 #   bench/run.sh -mode all                # every figure of the README's table
@@ -71,10 +73,24 @@ tmp=$(mktemp -d /tmp/rtbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # The launcher times every run (see bench/c/launch.c); the floor is the
-# yardstick (bench/c/floor.c).
-for prog in launch floor; do
+# yardstick (bench/c/floor.c); folios says how a binary sits in the page
+# cache (bench/c/folios.c).
+for prog in launch floor folios; do
 	gcc -O2 -Wall -Wextra -Werror -o "$tmp/$prog" "$BENCH_DIR/c/$prog.c" || die "build $prog.c failed"
 done
+
+# rt is timed as an installed binary, not as the file the linker just wrote:
+# the linker's writes leave large folios (up to 2 MiB) in the page cache,
+# which a fault maps whole, while a copy made by install(1) (as `make
+# install` does) has 64 KiB ones. The same bytes then differ by ~2 MiB of
+# peak RSS and ~1.5 ms of CPU per `run` (bench/README.md, "The binary under
+# test"). runc and crun are timed where dpkg put them.
+if [[ -n $rt_bin ]]; then
+	mkdir "$tmp/bin"
+	install -m 0755 "$rt_bin" "$tmp/bin/rt" || die "install $rt_bin failed"
+	echo "bench/run.sh: rt is $rt_bin, installed as $tmp/bin/rt" >&2
+	rt_bin=$tmp/bin/rt
+fi
 
 # The bundle: busybox-static and one symlink per applet, /bin/true as the
 # process, no terminal. Everything else stays as `runc spec` writes it.
@@ -95,7 +111,35 @@ mv "$tmp/config.json" "$bundle/config.json"
 cmd=("$tmp/rtbench" -bundle "$bundle" -launcher "$tmp/launch")
 [[ -n $rt_bin ]] && cmd+=(-rt "$rt_bin")
 wants floor && cmd+=(-floor "$tmp/floor")
-cmd+=("$@")
+# Every argument but -rt (replaced by the installed copy above).
+for ((i = 0; i < ${#args[@]}; i++)); do
+	case ${args[i]} in
+	-rt | --rt) i=$((i + 1)) ;;
+	-rt=* | --rt=*) ;;
+	*) cmd+=("${args[i]}") ;;
+	esac
+done
+
+# How each benchmarked binary sits in the page cache (KiB in folios of each
+# order: o0 4 KiB, o4 64 KiB, o9 2 MiB), for the record: an A/B of two
+# binaries is fair only when both look alike here.
+folio_bins=()
+wants rt && folio_bins+=("$rt_bin")
+for name in runc crun; do
+	wants $name || continue
+	bin=$(command -v "$name" || true)
+	for ((i = 0; i < ${#args[@]}; i++)); do
+		case ${args[i]} in
+		-$name | --$name) bin=${args[i + 1]:-} ;;
+		-$name=* | --$name=*) bin=${args[i]#*=} ;;
+		esac
+	done
+	[[ $bin == */* ]] || bin=$(command -v "$bin" || true)
+	[[ -n $bin ]] && folio_bins+=("$bin")
+done
+if ((${#folio_bins[@]})); then
+	"$tmp/folios" "${folio_bins[@]}" | sed 's/^/bench\/run.sh: page cache: /' >&2 || true
+fi
 
 # crun (1.8) refuses to run at all on a hybrid host whose cgroup2 mount has
 # any controller enabled ("cgroups in hybrid mode not supported"); this host
