@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/cgroups"
+	"github.com/rt-runtime/rt/internal/smallfile"
 )
 
 const (
@@ -137,7 +138,7 @@ func loadStateFile(root, id string) (*State, []byte, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, nil, err
 	}
-	b, err := os.ReadFile(filepath.Join(stateDir(root, id), stateFile))
+	b, err := smallfile.Read(filepath.Join(stateDir(root, id), stateFile))
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil, &IDError{ID: id, Err: ErrNotExist}
@@ -215,7 +216,7 @@ func writeAtomic(dir, name string, b []byte) error {
 // processStartTime reads field 22 (starttime) of /proc/<pid>/stat and
 // whether the process is a zombie or dead.
 func processStartTime(pid int) (start uint64, zombie bool, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := smallfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false, err
 	}

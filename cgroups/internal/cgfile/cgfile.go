@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/internal/smallfile"
 )
 
 // Write writes value to dir/file in one write(2), as the kernel parses each
@@ -49,7 +51,7 @@ func unwrapPath(err error) error {
 // Read returns the content of dir/file without the trailing newline.
 func Read(dir, file string) (string, error) {
 	path := filepath.Join(dir, file)
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, unwrapPath(err))
 	}
