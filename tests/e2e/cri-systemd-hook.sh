@@ -4,11 +4,12 @@
 # checked from systemd's side and from the cgroup files (cgroup v2).
 #
 #   cri-systemd-hook.sh running CONTAINER-ID POD-ID
+#   cri-systemd-hook.sh updated CONTAINER-ID POD-ID
 #   cri-systemd-hook.sh removed CONTAINER-ID POD-ID
 #   cri-systemd-hook.sh pod-removed POD-ID
 #
 # From the environment: HOOK_SLICE (the pod's cgroup_parent, a slice),
-# HOOK_MEMORY (bytes), HOOK_CPU_MAX ("quota period"), HOOK_CPU_PER_SEC
+# HOOK_MEMORY (bytes), HOOK_MEMORY_UPDATED (bytes, after the update), HOOK_CPU_MAX ("quota period"), HOOK_CPU_PER_SEC
 # (systemd's CPUQuotaPerSecUSec for it), HOOK_PIDS. One ok/FAIL line a
 # check; the exit status is 1 when one failed.
 set -u
@@ -83,6 +84,16 @@ running)
 	check "$DIR/cpu.max" "$(cat "$DIR/cpu.max")" "$HOOK_CPU_MAX"
 	check "$DIR/pids.max" "$(cat "$DIR/pids.max")" "$HOOK_PIDS"
 	;;
+updated)
+	# The update reached systemd (SetUnitProperties) and the cgroup file,
+	# and left the other limits as they were.
+	u=cri-containerd-$2.scope
+	DIR=/sys/fs/cgroup$(slice_path "$HOOK_SLICE")/$u
+	check "$u MemoryMax" "$(prop "$u" MemoryMax)" "$HOOK_MEMORY_UPDATED"
+	check "$DIR/memory.max" "$(cat "$DIR/memory.max")" "$HOOK_MEMORY_UPDATED"
+	check "$u TasksMax" "$(prop "$u" TasksMax)" "$HOOK_PIDS"
+	check "$DIR/cpu.max" "$(cat "$DIR/cpu.max")" "$HOOK_CPU_MAX"
+	;;
 removed)
 	gone "cri-containerd-$2.scope"
 	;;
@@ -90,7 +101,7 @@ pod-removed)
 	gone "cri-containerd-$2.scope"
 	;;
 *)
-	echo "usage: $0 running|removed|pod-removed ID..." >&2
+	echo "usage: $0 running|updated|removed|pod-removed ID..." >&2
 	exit 2
 	;;
 esac

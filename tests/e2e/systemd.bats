@@ -128,7 +128,7 @@ runtime_error_shown() {
 	return 1
 }
 
-@test "containerd CRI, SystemdCgroup: pod slice, scopes with limits, exec, nothing left" {
+@test "containerd CRI, SystemdCgroup: pod slice, scopes with limits, update, exec, nothing left" {
 	CTRD_SYSTEMD_CGROUP=true containerd_start
 	local ctr=(ctr --address "$CTRD_SOCK" --namespace k8s.io)
 	"${ctr[@]}" images import --snapshotter native "$IMAGES/pause.tar"
@@ -136,11 +136,11 @@ runtime_error_shown() {
 	# A pod slice as the kubelet names it (kubepods-<qos>-pod<uid>.slice).
 	POD_SLICE=kubepods-besteffort-pod$$_${BATS_TEST_NUMBER}.slice
 	mkdir -p "$E2E_TMP/cri-logs"
-	run env HOOK_SLICE="$POD_SLICE" HOOK_MEMORY=$((64 << 20)) HOOK_CPU_MAX="50000 100000" \
+	run env HOOK_SLICE="$POD_SLICE" HOOK_MEMORY=$((64 << 20)) HOOK_MEMORY_UPDATED=$((80 << 20)) HOOK_CPU_MAX="50000 100000" \
 		HOOK_CPU_PER_SEC=500ms HOOK_PIDS=50 \
 		timeout 300 "$REPO/.build/cri-client" -endpoint "$CTRD_SOCK" -handler rt \
 		-image docker.io/rt-e2e/busybox:1 -log-dir "$E2E_TMP/cri-logs" -cgroup-parent "$POD_SLICE" \
-		-memory $((64 << 20)) -cpu-quota 50000 -cpu-period 100000 -pids-max 50 \
+		-memory $((64 << 20)) -update-memory $((80 << 20)) -cpu-quota 50000 -cpu-period 100000 -pids-max 50 \
 		-hook "$E2E_SRC/cri-systemd-hook.sh" -timeout 240s
 	echo "$output"
 	echo "$output" >"$E2E_TMP/cri-output"
@@ -148,6 +148,7 @@ runtime_error_shown() {
 	[ -z "$(grep "^FAIL" <<<"$output")" ]
 	grep -q '^ok sandbox scope in the pod' <<<"$output"
 	grep -q '^ok .*TasksMax: 50$' <<<"$output"
+	grep -q "^ok .*MemoryMax: $((80 << 20))\$" <<<"$output"
 	grep -q '^ok pod sandbox stopped and removed$' <<<"$output"
 	# The shim asked the runtime for the systemd driver.
 	grep -q -- '--systemd-cgroup' "$E2E_TMP/argv/cri"

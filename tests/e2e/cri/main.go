@@ -5,8 +5,10 @@
 // "ok" or "FAIL" line; the exit status is non-zero when any step failed.
 // Whatever it made is removed on the way out, also after a failure.
 //
-// -hook PATH runs an outside check at three points, with the ids the
+// -hook PATH runs an outside check at three (four) points, with the ids the
 // runtime saw: `PATH running CONTAINER-ID POD-ID` once the container runs,
+// `PATH updated CONTAINER-ID POD-ID` after UpdateContainerResources (only
+// with -update-memory, which sets the memory limit to that many bytes),
 // `PATH removed CONTAINER-ID POD-ID` after RemoveContainer and
 // `PATH pod-removed POD-ID` after RemovePodSandbox. Its output is printed
 // as it is (its own ok/FAIL lines); a non-zero exit fails the run. The
@@ -32,7 +34,7 @@ import (
 
 type options struct {
 	endpoint, handler, image, logDir, cgroupParent, hook string
-	memory, cpuQuota, cpuPeriod, pidsMax                 int64
+	memory, cpuQuota, cpuPeriod, pidsMax, updateMemory   int64
 	timeout                                              time.Duration
 }
 
@@ -47,6 +49,7 @@ func main() {
 	flag.Int64Var(&o.cpuQuota, "cpu-quota", 0, "the container's CPU quota in µs a period (0: none)")
 	flag.Int64Var(&o.cpuPeriod, "cpu-period", 0, "the container's CPU period in µs (0: the runtime's default)")
 	flag.Int64Var(&o.pidsMax, "pids-max", 0, "the container's pids.max, as a unified (cgroup v2) resource (0: none)")
+	flag.Int64Var(&o.updateMemory, "update-memory", 0, "UpdateContainerResources of the running container to this memory limit in bytes (0: no update)")
 	flag.StringVar(&o.hook, "hook", "", "a program run with the ids after start and after removal (see the package doc)")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Second, "time for the whole run")
 	flag.Parse()
@@ -147,6 +150,18 @@ func workload(ctx context.Context, rs cri.RuntimeServiceClient, o options, podID
 	fmt.Println("ok container running")
 	if err := runHook(ctx, o, "running", id, podID); err != nil {
 		return err
+	}
+	if o.updateMemory > 0 {
+		// What the kubelet sends for an in-place resize: the whole
+		// resources, with the new limit.
+		up := &cri.LinuxContainerResources{MemoryLimitInBytes: o.updateMemory, CpuQuota: o.cpuQuota, CpuPeriod: o.cpuPeriod, Unified: res.Unified}
+		if _, err := rs.UpdateContainerResources(ctx, &cri.UpdateContainerResourcesRequest{ContainerId: id, Linux: up}); err != nil {
+			return fmt.Errorf("UpdateContainerResources: %w", err)
+		}
+		fmt.Printf("ok container resources updated (memory %d)\n", o.updateMemory)
+		if err := runHook(ctx, o, "updated", id, podID); err != nil {
+			return err
+		}
 	}
 
 	ex, err := rs.ExecSync(ctx, &cri.ExecSyncRequest{ContainerId: id, Cmd: []string{"sh", "-c", "echo exec-ok; id -u"}, Timeout: 20})
