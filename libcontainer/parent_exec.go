@@ -78,6 +78,13 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if !o.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if rt will not detach or allocate tty")
 	}
+	// Before the process exists: a planned process goes through its plan
+	// without waiting for the parent, so the check in handshake would come
+	// too late for uid 4294967295, setresuid's "unchanged" (root stays).
+	// The process joins the init's user namespace: the init's maps decide.
+	if err := checkUserMapped(st.Pid, o.Process.User); err != nil {
+		return nil, err
+	}
 	joinCgroup, err := c.execCgroup(o.SubCgroups)
 	if err != nil {
 		return nil, err
