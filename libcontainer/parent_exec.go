@@ -114,7 +114,7 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		o.Log.Debug("plan: the Go init sets this process up", "why", "exec chroots through the init's root (--no-pivot, or no mount namespace)")
 	} else {
 		plan = planFor(&initConfig{ID: st.ID, Spec: st.Spec, Rootfs: st.Rootfs, Bundle: st.Bundle,
-			PreserveFds: o.PreserveFds, ExecFifoFd: -1, ExecResultFd: -1, Exec: true, Process: o.Process}, o.Log)
+			PreserveFds: o.PreserveFds, ExecFifoFd: -1, ExecResultFd: -1, Exec: true, Process: o.Process, stateRoot: c.Root}, o.Log)
 	}
 	p, err := startChild(startOpts{
 		stdio:       [3]*os.File{os.Stdin, os.Stdout, os.Stderr},

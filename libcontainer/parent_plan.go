@@ -20,7 +20,6 @@ import (
 
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/plan"
-	"github.com/rt-runtime/rt/seccomp"
 )
 
 // planFacts are what the compiler needs from the host, found by the
@@ -45,7 +44,8 @@ type seccompProgram struct {
 // hostPlanFacts finds the facts for spec on this host; only what the spec
 // needs is looked up (mountinfo only for a cgroup mount, libseccomp only
 // for a profile).
-func hostPlanFacts(spec *specs.Spec) (*planFacts, error) {
+// root is the state root whose cache of seccomp programs is used ("": none).
+func hostPlanFacts(spec *specs.Spec, root string, log *slog.Logger) (*planFacts, error) {
 	last, err := capabilities.LastCap()
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func hostPlanFacts(spec *specs.Spec) (*planFacts, error) {
 	_, err = os.Stat("/proc/kcore")
 	f.kcore = err == nil
 	if sc := spec.Linux.Seccomp; sc != nil && !(&seccompFilter{profile: sc}).notifies() {
-		flags, bpf, _, err := seccomp.Program(sc)
+		flags, bpf, err := compileSeccomp(sc, root, log)
 		if err != nil {
 			return nil, fmt.Errorf("seccomp: %w", err)
 		}
@@ -83,7 +83,7 @@ func planFor(cfg *initConfig, log *slog.Logger) []byte {
 		log.Debug("plan: the Go init sets this process up", "why", err.Error())
 		return nil
 	}
-	facts, err := hostPlanFacts(cfg.Spec)
+	facts, err := hostPlanFacts(cfg.Spec, cfg.stateRoot, log)
 	if err != nil {
 		return why(err)
 	}

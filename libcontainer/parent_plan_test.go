@@ -265,7 +265,7 @@ func TestHostFactsCompile(t *testing.T) {
 		s := loadPlanSpec(t, name)
 		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActErrno,
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write", "exit_group"}, Action: specs.ActAllow}}}
-		facts, err := hostPlanFacts(s)
+		facts, err := hostPlanFacts(s, "", nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

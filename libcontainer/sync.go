@@ -98,6 +98,9 @@ type initConfig struct {
 	Rootless bool `json:"rootless,omitempty"`
 	// sock is the init's end of the sync socket (not sent: set by the init).
 	sock int
+	// stateRoot is the state root (--root), for the parent's cache of
+	// seccomp programs (not sent; "": no cache).
+	stateRoot string
 }
 
 type syncMsg struct {
