@@ -245,6 +245,8 @@ func Create(o CreateOpts) (c *Container, err error) {
 			stdio[i] = f
 		}
 	}
+	birth := createBirthCgroup(o, cg)
+	defer birth.close()
 	p, err := startChild(startOpts{
 		stdio:       stdio,
 		preserveFds: o.PreserveFds,
@@ -253,12 +255,15 @@ func Create(o CreateOpts) (c *Container, err error) {
 		bootstrap:   buildBootstrap(spec),
 		spec:        spec,
 		log:         o.Log,
+		cgroup:      birth,
 		beforeBootstrap: func(pid int) error {
 			if err := record.addProc(dir, pid); err != nil {
 				return err
 			}
-			if err := cg.Apply(pid); err != nil {
-				return fmt.Errorf("cgroup: %w", err)
+			if !birth.Born() {
+				if err := cg.Apply(pid); err != nil {
+					return fmt.Errorf("cgroup: %w", err)
+				}
 			}
 			r := withDefaultDevices(spec)
 			// The pids limit comes once the init is ready (see below).

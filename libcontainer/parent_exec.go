@@ -89,6 +89,8 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 	if err != nil {
 		return nil, err
 	}
+	birth := c.execBirthCgroup(o.SubCgroups)
+	defer birth.close()
 	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
 	if err != nil {
 		return nil, err
@@ -124,7 +126,11 @@ func (c *Container) Exec(o ExecOpts) (*ExecProcess, error) {
 		plan:        plan,
 		spec:        st.Spec,
 		log:         o.Log,
+		cgroup:      birth,
 		beforeBootstrap: func(pid int) error {
+			if birth.Born() {
+				return nil
+			}
 			if err := joinCgroup(pid); err != nil {
 				return fmt.Errorf("join cgroup: %w", err)
 			}

@@ -126,9 +126,11 @@ type startOpts struct {
 	plan []byte
 	spec *specs.Spec // for id maps (new user namespace)
 	// beforeBootstrap runs once stage 0 exists and before it creates any
-	// namespace: the place to join the cgroup.
+	// namespace: the place to join the cgroup (unless cgroup.Born()).
 	beforeBootstrap func(pid int) error
-	log             *slog.Logger
+	// cgroup, when not nil, is the cgroup2 dir to start stage 0 in.
+	cgroup *cgroupBirth
+	log    *slog.Logger
 }
 
 // startChild execs `rt init`, feeds stage 0 its bootstrap and waits for the
@@ -184,7 +186,7 @@ func startChild(o startOpts) (_ *parentProcess, err error) {
 	if err := closeOnExecFrom(3); err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if cmd, err = o.cgroup.start(cmd, o.log); err != nil {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	p.cmd = cmd

@@ -219,3 +219,43 @@ load cgroups_helpers
 	assert_cgroup_gone
 	assert_nothing_left cg-sub
 }
+
+@test "cgroups: stage 0 of run and exec starts in the container's cgroup on v2 (clone3), joins it by cgroup.procs elsewhere" {
+	requires_rt
+	make_bundle
+	set_args sh -c "$STOPPABLE"
+	rt --debug --log "$BATS_TEST_TMPDIR/run.json" --log-format json run -d --bundle "$BUNDLE" cg-birth \
+		</dev/null >"$BATS_TEST_TMPDIR/cg-birth.out" 2>"$BATS_TEST_TMPDIR/cg-birth.err"
+	pid=$(container_pid cg-birth)
+	dir=$(cg_dir memory)
+	grep -qx "$pid" "$dir/cgroup.procs"
+	run rt --debug --log "$BATS_TEST_TMPDIR/exec.json" --log-format json exec cg-birth cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	if cg_v2; then
+		# The container's cgroup namespace: its root is the container's cgroup.
+		[ "$output" = "0::/" ]
+	fi
+	born='cgroup: stage 0 started in its cgroup (clone3 CLONE_INTO_CGROUP)'
+	joins='cgroup: stage 0 joins its cgroup through cgroup.procs'
+	for log in run exec; do
+		cat "$BATS_TEST_TMPDIR/$log.json"
+		if cg_v2; then
+			jq -e -s --arg m "$born" --arg d "$dir" 'map(select(.msg == $m and .dir == $d)) | length == 1' "$BATS_TEST_TMPDIR/$log.json"
+			jq -e -s --arg m "$joins" 'map(select(.msg == $m)) | length == 0' "$BATS_TEST_TMPDIR/$log.json"
+		else
+			jq -e -s --arg m "$joins" 'map(select(.msg == $m and .why == "not a cgroup v2 host")) | length == 1' "$BATS_TEST_TMPDIR/$log.json"
+		fi
+	done
+	if cg_v2; then
+		mkdir "$dir/sub"
+		run rt --debug --log "$BATS_TEST_TMPDIR/sub.json" --log-format json exec --cgroup sub cg-birth cat /proc/self/cgroup
+		rmdir "$dir/sub" 2>/dev/null || true
+		[ "$status" -eq 0 ]
+		[ "$output" = "0::/sub" ]
+		jq -e -s --arg m "$born" --arg d "$dir/sub" 'map(select(.msg == $m and .dir == $d)) | length == 1' "$BATS_TEST_TMPDIR/sub.json"
+	fi
+	touch "$BUNDLE/rootfs/tmp/stop"
+	rt delete --force cg-birth
+	assert_cgroup_gone
+	assert_nothing_left cg-birth
+}
