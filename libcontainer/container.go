@@ -256,6 +256,11 @@ func Create(o CreateOpts) (c *Container, err error) {
 		spec:        spec,
 		log:         o.Log,
 		cgroup:      birth,
+		makePlan: func(fds childFds) []byte {
+			c := *cfg
+			c.CgroupPaths, c.ExecFifoFd, c.ExecResultFd, c.stateRoot = cg.Paths(), fds.fifo, fds.result, o.Root
+			return planFor(&c, o.Log)
+		},
 		beforeBootstrap: func(pid int) error {
 			if err := record.addProc(dir, pid); err != nil {
 				return err

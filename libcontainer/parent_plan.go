@@ -249,6 +249,9 @@ func planMount(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m *
 	}
 	bind := isBindMount(m)
 	if bind {
+		if m.Type == "proc" || m.Type == "sysfs" {
+			return fallback(name, "a bind of type "+m.Type)
+		}
 		src := m.Source
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(cfg.Bundle, src)
@@ -271,6 +274,9 @@ func planMount(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m *
 	}
 	if opts.copyUp && m.Type == "tmpfs" {
 		return fallback(name, "tmpcopyup")
+	}
+	if opts.flags&unix.MS_SILENT != 0 {
+		return fallback(name, "MS_SILENT has no fsconfig key")
 	}
 	var bits uint64
 	if m.Type == "tmpfs" && !hasModeOption(opts.data) {
@@ -328,23 +334,30 @@ func planCgroup(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m 
 	_, newCgroupNS := findNamespace(cfg.Spec, specs.CgroupNamespace)
 	none := &mountOptions{}
 	if len(facts.cgroupV1) == 0 || m.Type == "cgroup2" {
-		if newCgroupNS {
-			p.Add(plan.OpMount, name, plan.FPath(m.Destination), plan.FStr("cgroup2"), plan.FStr("cgroup2"),
-				plan.F64(uint64(flags)), plan.FStr(""), plan.F64(0))
-			return nil
-		}
 		src := cfg.CgroupPaths.V2
 		if src == "" {
 			src = facts.cgroupV2
 		}
-		if src == "" {
+		if newCgroupNS {
+			// A user namespace may be refused a cgroup2 superblock (EPERM,
+			// EBUSY): the bind of the container's cgroup stands in.
+			bits := uint64(plan.MountCgroup)
+			if src != "" {
+				bits |= plan.MountOrBind
+			}
+			p.Add(plan.OpMount, name, plan.FPath(m.Destination), plan.FStr("cgroup2"), plan.FStr("cgroup2"),
+				plan.F64(uint64(flags)), plan.FStr(""), plan.F64(bits))
+			if src == "" {
+				return nil
+			}
+		} else if src == "" {
 			return fallback(name, "no cgroup2 mount on the host")
 		}
 		planBind(p, name, m.Destination, src, flags|unix.MS_BIND, none)
 		return nil
 	}
 	p.Add(plan.OpMount, name, plan.FPath(m.Destination), plan.FStr("tmpfs"), plan.FStr("tmpfs"),
-		plan.F64(uint64(flags&^unix.MS_RDONLY)), plan.FStr("mode=755"), plan.F64(0))
+		plan.F64(uint64(flags&^unix.MS_RDONLY)), plan.FStr("mode=755"), plan.F64(plan.MountCgroup))
 	hier := append([]string(nil), facts.cgroupV1...)
 	if facts.cgroupV2 != "" {
 		hier = append(hier, facts.cgroupV2)

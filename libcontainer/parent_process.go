@@ -124,7 +124,11 @@ type startOpts struct {
 	// plan, when not nil, is sent after the bootstrap: the child runs it
 	// instead of rt init's Go (libcontainer/plan) and is sent no config.
 	plan []byte
-	spec *specs.Spec // for id maps (new user namespace)
+	// makePlan, when set, gives the plan once the child's fds are laid
+	// out and beforeBootstrap has run (rt create: the plan names the
+	// fifos' fds and the cgroup paths Apply chose); nil: the Go init.
+	makePlan func(fds childFds) []byte
+	spec     *specs.Spec // for id maps (new user namespace)
 	// beforeBootstrap runs once stage 0 exists and before it creates any
 	// namespace: the place to join the cgroup (unless cgroup.Born()).
 	beforeBootstrap func(pid int) error
@@ -199,6 +203,9 @@ func startChild(o startOpts) (_ *parentProcess, err error) {
 		}
 	}
 	bootstrap := o.bootstrap
+	if o.makePlan != nil {
+		o.plan = o.makePlan(p.fds)
+	}
 	if o.plan != nil {
 		bootstrap += "plan " + strconv.Itoa(len(o.plan)) + "\n"
 		p.planned = true

@@ -31,24 +31,20 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "plan.h"
 #include "plan_exec.h"
+#include "plan_run.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-struct run {
-	int sock, logfd, debug;
-	const struct rt_plan_entry *e; /* the step being run */
-	char **env;
-	char *path; /* OpLookPath's answer */
-};
 
 /* errstr is strerror as Go spells errno texts: the first letter small. */
-static const char *errstr(int e, char *buf, size_t len)
+const char *rt_errstr(int e, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", strerror(e));
 	if (buf[0] && isupper((unsigned char)buf[0]) && !(buf[1] && isupper((unsigned char)buf[1])))
@@ -56,7 +52,7 @@ static const char *errstr(int e, char *buf, size_t len)
 	return buf;
 }
 
-static void writeall(int fd, const char *b, size_t n)
+static void plan_writeall(int fd, const char *b, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, b, n);
@@ -91,7 +87,7 @@ static size_t jsonstr(char *out, const char *s)
 	return n;
 }
 
-static void logdebug(struct run *r, const char *msg)
+void rt_logdebug(struct run *r, const char *msg)
 {
 	char line[512];
 	size_t n;
@@ -102,10 +98,10 @@ static void logdebug(struct run *r, const char *msg)
 	n += jsonstr(line + n, msg);
 	line[n++] = '}';
 	line[n++] = '\n';
-	writeall(r->logfd, line, n);
+	plan_writeall(r->logfd, line, n);
 }
 
-static void closelog(struct run *r)
+void rt_closelog(struct run *r)
 {
 	if (r->logfd >= 0)
 		close(r->logfd);
@@ -113,7 +109,7 @@ static void closelog(struct run *r)
 }
 
 /* sendmsg_type frames {"type":t[,"error":msg,"errno":e]} to the parent. */
-static void sendsync(struct run *r, const char *type, const char *msg, int e)
+void rt_sendsync(struct run *r, const char *type, const char *msg, int e)
 {
 	static char body[4 + 6 * 1024 + 128];
 	size_t n = 4;
@@ -130,12 +126,40 @@ static void sendsync(struct run *r, const char *type, const char *msg, int e)
 	body[1] = (char)((n - 4) >> 16);
 	body[2] = (char)((n - 4) >> 8);
 	body[3] = (char)(n - 4);
-	writeall(r->sock, body, n);
+	plan_writeall(r->sock, body, n);
+}
+
+/* report ends the process with msg as the Go init would: before "ready"
+ * the framed error to the parent; after it (the sync socket closed) a line
+ * on stderr; after rt start (wait-start), the text to the exec result fifo
+ * that rt start reads (startFailed), or stderr when that fails. */
+static void report(struct run *r, const char *msg, int e) __attribute__((noreturn));
+static void report(struct run *r, const char *msg, int e)
+{
+	if (r->started) {
+		size_t n = strlen(msg);
+		ssize_t w = -1;
+
+		if (r->result >= 0)
+			do
+				w = write(r->result, msg, n);
+			while (w < 0 && errno == EINTR);
+		if (w != (ssize_t)n)
+			fprintf(stderr, "rt: %s\n", msg);
+		_exit(1);
+	}
+	if (r->sock < 0) {
+		fprintf(stderr, "rt init: %s\n", msg);
+		_exit(1);
+	}
+	rt_closelog(r);
+	rt_sendsync(r, "error", msg, e);
+	_exit(1);
 }
 
 /* step_failx reports the text fmt makes, as it is, with errno e. */
-static void step_failx(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
-static void step_failx(struct run *r, int e, const char *fmt, ...)
+void rt_step_failx(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+void rt_step_failx(struct run *r, int e, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -143,15 +167,13 @@ static void step_failx(struct run *r, int e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	closelog(r);
-	sendsync(r, "error", msg, e);
-	_exit(1);
+	report(r, msg, e);
 }
 
 /* fail reports the step's failure: the text fmt makes, then ": <errno
  * text>" when e is not 0, and exits. */
-static void step_fail(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
-static void step_fail(struct run *r, int e, const char *fmt, ...)
+void rt_step_fail(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+void rt_step_fail(struct run *r, int e, const char *fmt, ...)
 {
 	char msg[1024], eb[128];
 	va_list ap;
@@ -165,14 +187,12 @@ static void step_fail(struct run *r, int e, const char *fmt, ...)
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
 	if (e)
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", errstr(e, eb, sizeof(eb)));
-	closelog(r);
-	sendsync(r, "error", msg, e);
-	_exit(1);
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", rt_errstr(e, eb, sizeof(eb)));
+	report(r, msg, e);
 }
 
 /* quote is Go's %q for the plain strings paths are (", \ and controls escaped). */
-static const char *quote(const char *s, char *buf, size_t len)
+const char *rt_quote(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -195,7 +215,7 @@ static const char *quote(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static int openat2_in_root(int dirfd, const char *path, uint64_t flags)
+int rt_openat2_in_root(int dirfd, const char *path, uint64_t flags)
 {
 	struct open_how how = {
 		.flags = flags | O_CLOEXEC,
@@ -260,46 +280,108 @@ static void send_console(struct run *r, int fd)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	logdebug(r, "init: sync: send console");
+	rt_logdebug(r, "init: sync: send console");
 	do
 		w = sendmsg(r->sock, &mh, 0);
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
-		step_fail(r, errno, "write sync console");
+		rt_step_fail(r, errno, "write sync console");
 	if ((size_t)w < n)
-		writeall(r->sock, body + w, n - (size_t)w);
+		plan_writeall(r->sock, body + w, n - (size_t)w);
 }
 
-/* do_console is setupConsole for a process that needs no /dev/console (rt
- * exec): a pty from the container's /dev/ptmx, the slave opened through
+/* console_target is consoleTarget: /dev/console as the image has it (a
+ * regular file or a character device, never followed if a link), or a new
+ * empty file. -1 with errno, or -2 with the text in why. */
+static int console_target(int dev, char *why, size_t len)
+{
+	struct stat st;
+	int fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return openat(dev, "console", O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))
+		return fd;
+	close(fd);
+	if (S_ISLNK(st.st_mode)) {
+		errno = ELOOP;
+		return -1;
+	}
+	snprintf(why, len, "%s in the image, not a regular file or character device",
+		 S_ISFIFO(st.st_mode)  ? "a FIFO"
+		 : S_ISSOCK(st.st_mode) ? "a socket"
+		 : S_ISDIR(st.st_mode)  ? "a directory"
+		 : S_ISBLK(st.st_mode)  ? "a block device"
+					: "an unknown file type");
+	return -2;
+}
+
+/* bind_console is bindConsole: the pty slave bound on the container's
+ * /dev/console (resolved in the root, no path through /proc). */
+static void bind_console(struct run *r, int slave)
+{
+	char why[128];
+	int root, dev, target, tree;
+
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		rt_step_fail(r, errno, "open /");
+	dev = rt_openat2_in_root(root, "dev", O_PATH);
+	if (dev < 0)
+		rt_step_fail(r, errno, "open /dev: open in rootfs /dev");
+	close(root);
+	target = console_target(dev, why, sizeof(why));
+	if (target == -2)
+		rt_step_failx(r, 0, "create /dev/console: %s", why);
+	if (target < 0)
+		rt_step_fail(r, errno, "create /dev/console");
+	close(dev);
+	tree = (int)syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		rt_step_fail(r, errno, "clone pty for /dev/console");
+	if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		rt_step_fail(r, errno, "bind /dev/console");
+	close(tree);
+	close(target);
+}
+
+/* do_console is setupConsole: a pty from the container's /dev/ptmx, the slave opened through
  * the master (TIOCGPTPEER, no path the container could swap), the master
  * to the parent, the slave as controlling terminal and stdio. */
 static void do_console(struct run *r, uint64_t width, uint64_t height, uint64_t devconsole)
 {
 	int ptmx, slave, unlock = 0, fd;
 
-	if (devconsole)
-		step_fail(r, 0, "plan: %s: a /dev/console bind has no executor yet", r->e->name);
 	ptmx = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (ptmx < 0)
-		step_fail(r, errno, "open /dev/ptmx");
+		rt_step_fail(r, errno, "open /dev/ptmx");
 	if (ioctl(ptmx, TIOCSPTLCK, &unlock) < 0)
-		step_fail(r, errno, "unlock pty");
+		rt_step_fail(r, errno, "unlock pty");
 	slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
-		step_fail(r, errno, "open pty slave");
+		rt_step_fail(r, errno, "open pty slave");
 	if (width || height) {
 		struct winsize ws = {.ws_row = (unsigned short)height, .ws_col = (unsigned short)width};
 		if (ioctl(ptmx, TIOCSWINSZ, &ws) < 0)
-			step_fail(r, errno, "set console size");
+			rt_step_fail(r, errno, "set console size");
 	}
+	if (devconsole)
+		bind_console(r, slave);
 	send_console(r, ptmx);
 	close(ptmx);
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
-		step_fail(r, errno, "set controlling terminal");
+		rt_step_fail(r, errno, "set controlling terminal");
 	for (fd = 0; fd < 3; fd++)
 		if (dup3(slave, fd, 0) < 0)
-			step_fail(r, errno, "dup pty onto fd %d", fd);
+			rt_step_fail(r, errno, "dup pty onto fd %d", fd);
 	close(slave);
 }
 
@@ -321,8 +403,8 @@ static void do_affinity(struct run *r, const struct rt_plan_field *cpus, const c
 	}
 	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
 		if (!*list)
-			step_fail(r, errno, "reset CPU affinity");
-		step_fail(r, errno, "set CPU affinity %s", quote(list, q, sizeof(q)));
+			rt_step_fail(r, errno, "reset CPU affinity");
+		rt_step_fail(r, errno, "set CPU affinity %s", rt_quote(list, q, sizeof(q)));
 	}
 }
 
@@ -348,10 +430,10 @@ static void do_mempolicy(struct run *r, const struct rt_plan_entry *e)
 		    nodes->len ? (unsigned long)(MPOL_WORDS * 64 + 1) : 0UL) == 0)
 		return;
 	err = errno;
-	errstr(err, eb, sizeof(eb));
-	quote(list, q, sizeof(q));
+	rt_errstr(err, eb, sizeof(eb));
+	rt_quote(list, q, sizeof(q));
 	if (err == ENOSYS)
-		step_failx(r, err, "linux.memoryPolicy: this kernel has no NUMA memory policies (set_mempolicy: %s)", eb);
+		rt_step_failx(r, err, "linux.memoryPolicy: this kernel has no NUMA memory policies (set_mempolicy: %s)", eb);
 	if (err == EINVAL && nodes->len && !e->f[5].u64 &&
 	    syscall(SYS_get_mempolicy, NULL, allowed, (unsigned long)(MPOL_WORDS * 64 + 1), NULL, 4 /* MPOL_F_MEMS_ALLOWED */) == 0) {
 		for (i = 0; i < MPOL_WORDS; i++)
@@ -361,11 +443,11 @@ static void do_mempolicy(struct run *r, const struct rt_plan_entry *e)
 			for (i = 0; i < MPOL_WORDS * 64 && n + 8 < sizeof(usable); i++)
 				if (allowed[i / 64] & (1UL << (i % 64)))
 					n += (size_t)snprintf(usable + n, sizeof(usable) - n, "%s%u", n ? "," : "", i);
-			step_failx(r, err, "linux.memoryPolicy.nodes: no node of %s is on this machine or allowed to the container (usable nodes: %s): set_mempolicy: %s",
+			rt_step_failx(r, err, "linux.memoryPolicy.nodes: no node of %s is on this machine or allowed to the container (usable nodes: %s): set_mempolicy: %s",
 				   q, usable, eb);
 		}
 	}
-	step_failx(r, err, "linux.memoryPolicy: mode %s, flags %s, nodes %s: set_mempolicy: %s", mode, flags, q, eb);
+	rt_step_failx(r, err, "linux.memoryPolicy: mode %s, flags %s, nodes %s: set_mempolicy: %s", mode, flags, q, eb);
 }
 
 /* do_scheduler is applyScheduler: attr is the parent's struct sched_attr. */
@@ -375,15 +457,15 @@ static void do_scheduler(struct run *r, const struct rt_plan_field *attr, const 
 	char q[256];
 
 	if (attr->len < 48 || attr->len > sizeof(a))
-		step_fail(r, EINVAL, "set scheduler %s: a sched_attr of %u bytes", policy, attr->len);
+		rt_step_fail(r, EINVAL, "set scheduler %s: a sched_attr of %u bytes", policy, attr->len);
 	memcpy(a, attr->raw, attr->len);
 	if (syscall(SYS_sched_setattr, 0, a, 0) < 0) {
 		int e = errno;
 
 		if (e == EPERM && *cpuset)
-			step_fail(r, e, "set scheduler %s: process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %s)",
-				  policy, quote(cpuset, q, sizeof(q)));
-		step_fail(r, e, "set scheduler %s", policy);
+			rt_step_fail(r, e, "set scheduler %s: process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %s)",
+				  policy, rt_quote(cpuset, q, sizeof(q)));
+		rt_step_fail(r, e, "set scheduler %s", policy);
 	}
 }
 
@@ -393,9 +475,9 @@ static void do_rlimit(struct run *r, uint64_t res, uint64_t soft, uint64_t hard)
 	const char *name = res < sizeof(rlimit_names) / sizeof(rlimit_names[0]) ? rlimit_names[res] : NULL;
 
 	if (!name)
-		step_fail(r, EINVAL, "rlimit %llu", (unsigned long long)res);
+		rt_step_fail(r, EINVAL, "rlimit %llu", (unsigned long long)res);
 	if (setrlimit((int)res, &rl) < 0)
-		step_fail(r, errno, "set %s to %llu/%llu", name, (unsigned long long)soft, (unsigned long long)hard);
+		rt_step_fail(r, errno, "set %s to %llu/%llu", name, (unsigned long long)soft, (unsigned long long)hard);
 }
 
 /* do_chdir is chdirInRoot: the cwd resolved in /, no magic link, getcwd
@@ -405,22 +487,22 @@ static void do_chdir(struct run *r, const char *cwd)
 	char q[PATH_MAX + 64], wd[PATH_MAX], qw[PATH_MAX + 64];
 	int root, d;
 
-	quote(cwd, q, sizeof(q));
+	rt_quote(cwd, q, sizeof(q));
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
-		step_fail(r, errno, "chdir to cwd (%s) set in config.json failed", q);
-	d = openat2_in_root(root, cwd, O_PATH | O_DIRECTORY);
+		rt_step_fail(r, errno, "chdir to cwd (%s) set in config.json failed", q);
+	d = rt_openat2_in_root(root, cwd, O_PATH | O_DIRECTORY);
 	if (d < 0)
-		step_fail(r, errno, "chdir to cwd (%s) set in config.json failed", q);
+		rt_step_fail(r, errno, "chdir to cwd (%s) set in config.json failed", q);
 	close(root);
 	if (fchdir(d) < 0)
-		step_fail(r, errno, "chdir to cwd (%s) set in config.json failed", q);
+		rt_step_fail(r, errno, "chdir to cwd (%s) set in config.json failed", q);
 	close(d);
 	if (!getcwd(wd, sizeof(wd)))
 		wd[0] = '\0';
 	if (wd[0] != '/')
-		step_fail(r, 0, "chdir to cwd (%s) set in config.json failed: working directory %s is outside the container's root: possible breakout",
-		     q, quote(wd, qw, sizeof(qw)));
+		rt_step_fail(r, 0, "chdir to cwd (%s) set in config.json failed: working directory %s is outside the container's root: possible breakout",
+		     q, rt_quote(wd, qw, sizeof(qw)));
 }
 
 #define MAX_PASSWD (4 << 20)
@@ -441,7 +523,7 @@ static void home_of(uint64_t uid, char *out, size_t outlen)
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return;
-	fd = openat2_in_root(root, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	fd = rt_openat2_in_root(root, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	close(root);
 	if (fd < 0)
 		return;
@@ -505,7 +587,7 @@ static void do_env(struct run *r, const struct rt_plan_field *vars, uint64_t uid
 
 	r->env = calloc((size_t)vars->len + 2, sizeof(char *));
 	if (!r->env)
-		step_fail(r, ENOMEM, "environment");
+		rt_step_fail(r, ENOMEM, "environment");
 	for (i = 0; i < vars->len; i++)
 		r->env[i] = vars->strv[i];
 	if (lookup) {
@@ -526,7 +608,7 @@ static int executable(const char *p, char *why, size_t len)
 	char eb[128];
 
 	if (stat(p, &st) < 0) {
-		snprintf(why, len, "stat %s: %s", p, errstr(errno, eb, sizeof(eb)));
+		snprintf(why, len, "stat %s: %s", p, rt_errstr(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -565,10 +647,10 @@ static void do_lookpath(struct run *r, const char *name)
 	char why[PATH_MAX + 128], q[PATH_MAX + 64];
 	int i;
 
-	quote(name, q, sizeof(q));
+	rt_quote(name, q, sizeof(q));
 	if (strchr(name, '/')) {
 		if (executable(name, why, sizeof(why)) < 0)
-			step_fail(r, 0, "exec: %s: %s", q, why);
+			rt_step_fail(r, 0, "exec: %s: %s", q, why);
 		r->path = (char *)name;
 		return;
 	}
@@ -587,7 +669,7 @@ static void do_lookpath(struct run *r, const char *name)
 		if (!*colon)
 			break;
 	}
-	step_fail(r, 0, "exec: %s: executable file not found in $PATH", q);
+	rt_step_fail(r, 0, "exec: %s: executable file not found in $PATH", q);
 }
 
 static void do_seccomp(struct run *r, uint64_t flags, const struct rt_plan_field *bpf)
@@ -596,15 +678,15 @@ static void do_seccomp(struct run *r, uint64_t flags, const struct rt_plan_field
 	struct sock_filter *insns;
 
 	if (bpf->len == 0 || bpf->len % sizeof(struct sock_filter) || bpf->len / sizeof(struct sock_filter) > 4096)
-		step_fail(r, EINVAL, "seccomp: %u bytes is no BPF program", bpf->len);
+		rt_step_fail(r, EINVAL, "seccomp: %u bytes is no BPF program", bpf->len);
 	insns = malloc(bpf->len); /* aligned, unlike the plan's bytes */
 	if (!insns)
-		step_fail(r, ENOMEM, "seccomp");
+		rt_step_fail(r, ENOMEM, "seccomp");
 	memcpy(insns, bpf->raw, bpf->len);
 	prog.len = (unsigned short)(bpf->len / sizeof(struct sock_filter));
 	prog.filter = insns;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)flags, &prog) < 0)
-		step_fail(r, errno, "seccomp: load seccomp filter (seccomp(2), flags 0x%llx)", (unsigned long long)flags);
+		rt_step_fail(r, errno, "seccomp: load seccomp filter (seccomp(2), flags 0x%llx)", (unsigned long long)flags);
 	free(insns);
 }
 
@@ -617,7 +699,7 @@ static void do_bounding(struct run *r, uint64_t keep, uint64_t last)
 		if (keep & (1ULL << n))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)n, 0, 0, 0) < 0)
-			step_fail(r, errno, "drop %s from the bounding set", capname((unsigned)n, nb, sizeof(nb)));
+			rt_step_fail(r, errno, "drop %s from the bounding set", capname((unsigned)n, nb, sizeof(nb)));
 	}
 }
 
@@ -631,7 +713,7 @@ static void do_setgroups(struct run *r, const struct rt_plan_field *gids)
 	if (gids->len) {
 		g = calloc(gids->len, sizeof(gid_t));
 		if (!g)
-			step_fail(r, ENOMEM, "setgroups");
+			rt_step_fail(r, ENOMEM, "setgroups");
 		for (i = 0; i < gids->len; i++)
 			g[i] = rt_plan_u32(gids, i);
 	}
@@ -644,7 +726,7 @@ static void do_setgroups(struct run *r, const struct rt_plan_field *gids)
 		for (i = 0; i < gids->len && n + 16 < sizeof(list); i++)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", i ? " " : "", rt_plan_u32(gids, i));
 		snprintf(list + n, sizeof(list) - n, "]");
-		step_fail(r, e, "setgroups %s", list);
+		rt_step_fail(r, e, "setgroups %s", list);
 	}
 	free(g);
 }
@@ -663,20 +745,20 @@ static void do_capabilities(struct run *r, uint64_t eff, uint64_t perm, uint64_t
 		data[i].inheritable = (uint32_t)(inh >> (32 * i));
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
-		step_fail(r, errno, "capset (effective 0x%llx, permitted 0x%llx, inheritable 0x%llx)", (unsigned long long)eff,
+		rt_step_fail(r, errno, "capset (effective 0x%llx, permitted 0x%llx, inheritable 0x%llx)", (unsigned long long)eff,
 		     (unsigned long long)perm, (unsigned long long)inh);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		step_fail(r, errno, "clear the ambient set");
+		rt_step_fail(r, errno, "clear the ambient set");
 	for (n = 0; n < 64; n++)
 		if ((amb & (1ULL << n)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)n, 0, 0) < 0)
-			step_fail(r, errno, "raise ambient %s (it must be in permitted and inheritable)", capname(n, nb, sizeof(nb)));
+			rt_step_fail(r, errno, "raise ambient %s (it must be in permitted and inheritable)", capname(n, nb, sizeof(nb)));
 }
 
 /* do_close_from makes every fd >= from close-on-exec (closeOnExecFrom). */
 static void do_close_from(struct run *r, uint64_t from)
 {
 	if (from > 0x7fffffff)
-		step_fail(r, EINVAL, "close fds from %llu", (unsigned long long)from);
+		rt_step_fail(r, EINVAL, "close fds from %llu", (unsigned long long)from);
 	DIR *d;
 	struct dirent *de;
 
@@ -686,7 +768,7 @@ static void do_close_from(struct run *r, uint64_t from)
 	 * fds, as procfs lists them. */
 	d = opendir("/proc/self/fd");
 	if (!d)
-		step_fail(r, errno, "list fds: open /proc/self/fd");
+		rt_step_fail(r, errno, "list fds: open /proc/self/fd");
 	while ((de = readdir(d)) != NULL) {
 		char *end;
 		long fd = strtol(de->d_name, &end, 10);
@@ -699,9 +781,9 @@ static void do_close_from(struct run *r, uint64_t from)
 
 static void do_ready(struct run *r)
 {
-	logdebug(r, "init: sync: send ready");
-	closelog(r);
-	sendsync(r, "ready", NULL, 0);
+	rt_logdebug(r, "init: sync: send ready");
+	rt_closelog(r);
+	rt_sendsync(r, "ready", NULL, 0);
 	close(r->sock);
 	r->sock = -1;
 }
@@ -715,7 +797,7 @@ static void do_exec(struct run *r, char **args)
 		_exit(255);
 	}
 	execve(r->path, args, r->env ? r->env : (char *[]){NULL});
-	fprintf(stderr, "exec %s: %s\n", r->path, errstr(errno, eb, sizeof(eb)));
+	fprintf(stderr, "exec %s: %s\n", r->path, rt_errstr(errno, eb, sizeof(eb)));
 	_exit(255);
 }
 
@@ -723,6 +805,12 @@ static void do_exec(struct run *r, char **args)
  * them (planExecutable in libcontainer/parent_plan.go, held equal to this
  * table by a test). */
 static const unsigned char runnable[RT_OP_END] = {
+	[RT_OP_PROPAGATION] = 1, [RT_OP_BIND_ROOTFS] = 1, [RT_OP_MOUNT] = 1, [RT_OP_BIND] = 1, [RT_OP_MOUNT_ATTR] = 1,
+	[RT_OP_MKDIR] = 1, [RT_OP_MKNOD] = 1, [RT_OP_SYMLINK] = 1, [RT_OP_REMOUNT_RO] = 1, [RT_OP_REMOUNT] = 1,
+	[RT_OP_HOOKS] = 1, [RT_OP_SYSCTL] = 1, [RT_OP_OOM_SCORE_ADJ] = 1, [RT_OP_PIVOT_ROOT] = 1,
+	[RT_OP_READONLY_PATH] = 1, [RT_OP_MASK_PATH] = 1, [RT_OP_ROOT_READONLY] = 1, [RT_OP_REOPEN_DEV_NULL] = 1,
+	[RT_OP_LOOPBACK_UP] = 1, [RT_OP_HOSTNAME] = 1, [RT_OP_DOMAINNAME] = 1, [RT_OP_SESSION_KEYRING] = 1,
+	[RT_OP_WAIT_START] = 1,
 	[RT_OP_SETSID] = 1, [RT_OP_CONSOLE] = 1, [RT_OP_AFFINITY] = 1, [RT_OP_RLIMIT] = 1, [RT_OP_CHDIR] = 1, [RT_OP_ENV] = 1,
 	[RT_OP_LOOK_PATH] = 1, [RT_OP_SECCOMP] = 1, [RT_OP_KEEP_CAPS] = 1, [RT_OP_CAP_BOUNDING] = 1,
 	[RT_OP_CHOWN_TTY] = 1, [RT_OP_SETGROUPS] = 1, [RT_OP_SETGID] = 1, [RT_OP_SETUID] = 1,
@@ -740,7 +828,8 @@ int rt_plan_runnable(unsigned op)
 
 void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 {
-	struct run run = {.sock = sock, .logfd = logfd, .debug = debug};
+	struct run run = {.sock = sock, .logfd = logfd, .debug = debug, .root = -1, .bindmnt = -1, .null = -1,
+			  .masktmpfs = -1, .result = -1};
 	struct run *r = &run;
 	char msg[64];
 	uint32_t i;
@@ -748,19 +837,21 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 	if (logfd >= 0)
 		fcntl(logfd, F_SETFD, FD_CLOEXEC);
 	snprintf(msg, sizeof(msg), "init: plan: %u steps", p->n);
-	logdebug(r, msg);
+	rt_logdebug(r, msg);
 	/* A step this executor cannot do fails the plan before the first one. */
 	for (i = 0; i < p->n; i++)
 		if (!rt_plan_runnable(p->e[i].op))
-			step_fail(r, 0, "plan: %s: step %s is not executable yet", p->e[i].name, rt_plan_ops[p->e[i].op].name);
+			rt_step_fail(r, 0, "plan: %s: step %s is not executable yet", p->e[i].name, rt_plan_ops[p->e[i].op].name);
 	for (i = 0; i < p->n; i++) {
 		const struct rt_plan_entry *e = &p->e[i];
 
 		r->e = e;
+		if (rt_rootfs_step(r, e))
+			continue;
 		switch (e->op) {
 		case RT_OP_SETSID:
 			if (setsid() < 0)
-				step_fail(r, errno, "setsid");
+				rt_step_fail(r, errno, "setsid");
 			break;
 		case RT_OP_CONSOLE:
 			do_console(r, U(0), U(1), U(2));
@@ -773,14 +864,14 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 			break;
 		case RT_OP_IO_PRIORITY:
 			if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)U(0)) < 0)
-				step_fail(r, errno, "set I/O priority %s/%llu", e->f[1].str, (unsigned long long)U(2));
+				rt_step_fail(r, errno, "set I/O priority %s/%llu", e->f[1].str, (unsigned long long)U(2));
 			break;
 		case RT_OP_MEM_POLICY:
 			do_mempolicy(r, e);
 			break;
 		case RT_OP_PERSONALITY:
 			if (syscall(SYS_personality, (unsigned long)U(0)) < 0)
-				step_fail(r, errno, "set personality %s", e->f[1].str);
+				rt_step_fail(r, errno, "set personality %s", e->f[1].str);
 			break;
 		case RT_OP_RLIMIT:
 			do_rlimit(r, U(0), U(1), U(2));
@@ -799,25 +890,25 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 			break;
 		case RT_OP_KEEP_CAPS:
 			if (prctl(PR_SET_KEEPCAPS, U(0) ? 1 : 0, 0, 0, 0) < 0)
-				step_fail(r, errno, "prctl(PR_SET_KEEPCAPS)");
+				rt_step_fail(r, errno, "prctl(PR_SET_KEEPCAPS)");
 			break;
 		case RT_OP_CAP_BOUNDING:
 			do_bounding(r, U(0), U(1));
 			break;
 		case RT_OP_CHOWN_TTY:
 			if (fchown(0, (uid_t)U(0), (gid_t)-1) < 0)
-				step_fail(r, errno, "chown the terminal to uid %llu", (unsigned long long)U(0));
+				rt_step_fail(r, errno, "chown the terminal to uid %llu", (unsigned long long)U(0));
 			break;
 		case RT_OP_SETGROUPS:
 			do_setgroups(r, &e->f[0]);
 			break;
 		case RT_OP_SETGID:
 			if (syscall(SYS_setresgid, (gid_t)U(0), (gid_t)U(0), (gid_t)U(0)) < 0)
-				step_fail(r, errno, "setgid %llu", (unsigned long long)U(0));
+				rt_step_fail(r, errno, "setgid %llu", (unsigned long long)U(0));
 			break;
 		case RT_OP_SETUID:
 			if (syscall(SYS_setresuid, (uid_t)U(0), (uid_t)U(0), (uid_t)U(0)) < 0)
-				step_fail(r, errno, "setuid %llu", (unsigned long long)U(0));
+				rt_step_fail(r, errno, "setuid %llu", (unsigned long long)U(0));
 			break;
 		case RT_OP_CAPABILITIES:
 			do_capabilities(r, U(0), U(1), U(2), U(3));
@@ -827,7 +918,7 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 			break;
 		case RT_OP_NO_NEW_PRIVS:
 			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-				step_fail(r, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+				rt_step_fail(r, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 			break;
 		case RT_OP_CLOSE_FROM:
 			do_close_from(r, U(0));
@@ -835,12 +926,15 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 		case RT_OP_READY:
 			do_ready(r);
 			break;
+		case RT_OP_WAIT_START:
+			rt_wait_start(r, e);
+			break;
 		case RT_OP_EXEC:
 			do_exec(r, e->f[0].strv);
 			break;
 		default:
-			step_fail(r, 0, "plan: %s: step %s has no executor", e->name, rt_plan_ops[e->op].name);
+			rt_step_fail(r, 0, "plan: %s: step %s has no executor", e->name, rt_plan_ops[e->op].name);
 		}
 	}
-	step_fail(r, 0, "plan: ended without an exec");
+	rt_step_fail(r, 0, "plan: ended without an exec");
 }

@@ -81,6 +81,8 @@ const (
 	MountInheritMode   = 1 << 0 // tmpfs without mode=: the covered directory's mode (mode=%o added)
 	MountSysfsFallback = 1 << 1 // sysfs refused with EPERM: a read-only rbind of the host's /sys
 	MountOrdinaryDir   = 1 << 2 // proc, sysfs: dest, if it exists, must be a directory (no link)
+	MountCgroup        = 1 << 3 // mountCgroup's tmpfs or cgroup2: no /proc checks, its error words
+	MountOrBind        = 1 << 4 // refused with EPERM or EBUSY: the bind step after it stands in; mounted: that bind is skipped
 )
 
 // Every OpMount and OpBind is also checked where its dest resolves: /proc
@@ -155,15 +157,14 @@ var Schema = map[Op]OpSpec{
 // NumOps is how many ops the format has (1..NumOps).
 const NumOps = int(opEnd) - 1
 
-// Executable are the ops the C executor (nsenter/plan_exec.c) carries out
-// so far: the parent sends a plan only when every step is one of them (the
-// Go init runs the others). cplan's TestExecutableMatchesC holds this
-// equal to the executor's own table.
-var Executable = map[Op]bool{
-	OpSetsid: true, OpConsole: true, OpAffinity: true, OpRlimit: true, OpChdir: true, OpEnv: true,
-	OpLookPath: true, OpSeccomp: true, OpKeepCaps: true, OpCapBounding: true,
-	OpChownTTY: true, OpSetgroups: true, OpSetgid: true, OpSetuid: true,
-	OpCapabilities: true, OpUmask: true, OpNoNewPrivs: true, OpCloseFrom: true,
-	OpReady: true, OpExec: true, OpScheduler: true, OpIOPriority: true, OpPersonality: true,
-	OpMemPolicy: true,
-}
+// Executable are the ops the C executor (nsenter/plan_exec.c and
+// plan_rootfs.c) carries out: the parent sends a plan only when every step
+// is one of them. cplan's TestExecutableMatchesC holds this equal to the
+// executor's own table.
+var Executable = func() map[Op]bool {
+	m := map[Op]bool{}
+	for op := Op(1); op < opEnd; op++ {
+		m[op] = true
+	}
+	return m
+}()

@@ -11,6 +11,7 @@ package cplan
 #include <stdlib.h>
 #include "plan_decode.c"
 #include "plan_exec.c"
+#include "plan_rootfs.c"
 
 static const struct rt_plan_field *field(const struct rt_plan *p, uint32_t i, uint32_t j)
 {
@@ -113,5 +114,17 @@ func Limits() map[string]int {
 		"MaxPath": int(C.RT_PLAN_MAX_PATH), "MaxStr": int(C.RT_PLAN_MAX_STR),
 		"MaxBytes": int(C.RT_PLAN_MAX_BYTES), "MaxList": int(C.RT_PLAN_MAX_LIST),
 		"HeaderSize": int(C.RT_PLAN_HEADER), "Version": int(C.RT_PLAN_VERSION),
+	}
+}
+
+// Bits are the C executor's opts bits (nsenter/plan_run.h), by the names
+// of plan's constants.
+func Bits() map[string]uint64 {
+	return map[string]uint64{
+		"MountInheritMode": C.RT_MOUNT_INHERIT_MODE, "MountSysfsFallback": C.RT_MOUNT_SYSFS_FALLBACK,
+		"MountOrdinaryDir": C.RT_MOUNT_ORDINARY_DIR, "MountCgroup": C.RT_MOUNT_CGROUP, "MountOrBind": C.RT_MOUNT_OR_BIND,
+		"MknodBindHost": C.RT_MKNOD_BIND_HOST, "MknodBindEPERM": C.RT_MKNOD_BIND_EPERM,
+		"SymlinkReplace": C.RT_SYMLINK_REPLACE, "SymlinkExistOK": C.RT_SYMLINK_EXIST_OK,
+		"SymlinkIgnoreError": C.RT_SYMLINK_IGNORE_ERROR,
 	}
 }

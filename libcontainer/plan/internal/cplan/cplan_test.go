@@ -226,3 +226,17 @@ func TestSeedCorpusPresent(t *testing.T) {
 		}
 	}
 }
+
+// The opts bits the compiler sets are the ones the executor reads.
+func TestCBitsMatch(t *testing.T) {
+	want := map[string]uint64{
+		"MountInheritMode": plan.MountInheritMode, "MountSysfsFallback": plan.MountSysfsFallback,
+		"MountOrdinaryDir": plan.MountOrdinaryDir, "MountCgroup": plan.MountCgroup, "MountOrBind": plan.MountOrBind,
+		"MknodBindHost": plan.MknodBindHost, "MknodBindEPERM": plan.MknodBindEPERM,
+		"SymlinkReplace": plan.SymlinkReplace, "SymlinkExistOK": plan.SymlinkExistOK,
+		"SymlinkIgnoreError": plan.SymlinkIgnoreError,
+	}
+	if got := Bits(); !reflect.DeepEqual(got, want) {
+		t.Errorf("C bits %v, Go %v", got, want)
+	}
+}
