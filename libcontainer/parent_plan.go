@@ -240,9 +240,6 @@ func planRootfs(p *plan.Plan, cfg *initConfig, facts *planFacts) error {
 
 // planMount is mountEntry (and mountCgroup) for mounts[i].
 func planMount(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m *specs.Mount) error {
-	if mountIDMapping(cfg.Spec, m) != nil || parentOpensSource(cfg, m) {
-		return fallback(name, "a source the parent opens (idmapped, or out of the mapped root's reach)")
-	}
 	opts, err := parseMountOptions(m.Options)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -256,7 +253,16 @@ func planMount(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m *
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(cfg.Bundle, src)
 		}
-		planBind(p, name, m.Destination, src, opts.flags|unix.MS_BIND, opts)
+		// The parent clones an idmapped bind's source, and one the user
+		// namespace's mapped root finds out of its reach (idmappedMount,
+		// parentOpensSource: only the executor can tell, at run time).
+		var bits uint64
+		if mountIDMapping(cfg.Spec, m) != nil {
+			bits = plan.BindFromParent
+		} else if hasOwnNamespace(cfg.Spec, specs.UserNamespace) {
+			bits = plan.BindFromParentIfDenied
+		}
+		planBind(p, name, m.Destination, src, opts.flags|unix.MS_BIND, opts, bits)
 		return nil
 	}
 	flags := opts.flags &^ (unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
@@ -305,10 +311,10 @@ func hasModeOption(data []string) bool {
 
 // planBind is bindMount + finishBind: the remount flags (those a bind takes
 // only on remount) and what the config clears, then the attributes.
-func planBind(p *plan.Plan, name, dest, src string, flags uintptr, opts *mountOptions) {
+func planBind(p *plan.Plan, name, dest, src string, flags uintptr, opts *mountOptions, bits uint64) {
 	extra := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	p.Add(plan.OpBind, name, plan.FPath(dest), plan.FPath(src), plan.FBool(flags&unix.MS_REC != 0),
-		plan.F64(uint64(extra)), plan.F64(uint64(opts.clear)))
+		plan.F64(uint64(extra)), plan.F64(uint64(opts.clear)), plan.F64(bits))
 	planMountAttrs(p, name, dest, opts)
 }
 
@@ -353,7 +359,7 @@ func planCgroup(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m 
 		} else if src == "" {
 			return fallback(name, "no cgroup2 mount on the host")
 		}
-		planBind(p, name, m.Destination, src, flags|unix.MS_BIND, none)
+		planBind(p, name, m.Destination, src, flags|unix.MS_BIND, none, 0)
 		return nil
 	}
 	p.Add(plan.OpMount, name, plan.FPath(m.Destination), plan.FStr("tmpfs"), plan.FStr("tmpfs"),
@@ -369,7 +375,7 @@ func planCgroup(p *plan.Plan, cfg *initConfig, facts *planFacts, name string, m 
 		}
 		base := filepath.Base(mp)
 		dest := filepath.Join(m.Destination, base)
-		planBind(p, name, dest, src, flags|unix.MS_BIND, none)
+		planBind(p, name, dest, src, flags|unix.MS_BIND, none, 0)
 		if strings.Contains(base, ",") {
 			for _, c := range strings.Split(base, ",") {
 				p.Add(plan.OpSymlink, name, plan.FPath(base), plan.FPath(filepath.Join(m.Destination, c)),

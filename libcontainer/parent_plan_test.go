@@ -299,8 +299,12 @@ func TestPlanFallbacks(t *testing.T) {
 		{"linux.rootfsPropagation", func(c *initConfig) { c.Spec.Linux.RootfsPropagation = "rshared" }},
 		{"mounts[1]", func(c *initConfig) { c.Spec.Mounts[1].Options = append(c.Spec.Mounts[1].Options, "tmpcopyup") }},
 		{"mounts[7]", func(c *initConfig) {
-			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/m", Source: "/srv", Type: "bind",
-				Options: []string{"rbind", "idmap"}})
+			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/m", Source: "tmpfs", Type: "tmpfs",
+				Options: []string{"silent"}})
+		}},
+		{"mounts[7]", func(c *initConfig) {
+			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/m", Source: "/proc", Type: "proc",
+				Options: []string{"rbind"}})
 		}},
 		{"process.apparmorProfile", func(c *initConfig) { c.Spec.Process.ApparmorProfile = "rt-default" }},
 		{"process.selinuxLabel", func(c *initConfig) { c.Spec.Process.SelinuxLabel = "system_u:system_r:container_t:s0" }},
@@ -328,5 +332,48 @@ func TestSchedAttrBytes(t *testing.T) {
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&want)), unix.SizeofSchedAttr)
 	if got := schedAttrBytes(s); !bytes.Equal(got, raw) {
 		t.Errorf("schedAttrBytes = %x\nwant %x", got, raw)
+	}
+}
+
+// An idmapped bind, and any bind in a user namespace, is a bind step that
+// asks the parent for the source (always, or when the mapped root is
+// refused it), never the Go init.
+func TestPlanBindFromParent(t *testing.T) {
+	for _, c := range []struct {
+		opts   []string
+		userns bool
+		want   uint64
+	}{
+		{[]string{"rbind", "idmap"}, false, plan.BindFromParent},
+		{[]string{"rbind"}, true, plan.BindFromParentIfDenied},
+		{[]string{"rbind"}, false, 0},
+	} {
+		cfg := planConfig(loadPlanSpec(t, "bench.json"))
+		cfg.Spec.Mounts = append(cfg.Spec.Mounts, specs.Mount{Destination: "/m", Source: "/srv", Type: "bind", Options: c.opts})
+		if c.userns {
+			cfg.Spec.Linux.Namespaces = append(cfg.Spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			cfg.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			cfg.Spec.Linux.GIDMappings = cfg.Spec.Linux.UIDMappings
+		}
+		if c.opts[len(c.opts)-1] == "idmap" {
+			cfg.Spec.Mounts[len(cfg.Spec.Mounts)-1].UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			cfg.Spec.Mounts[len(cfg.Spec.Mounts)-1].GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		}
+		p, err := compilePlan(cfg, &planHost)
+		if err != nil {
+			t.Fatalf("%v: %v", c.opts, err)
+		}
+		found := false
+		for _, e := range p.Entries {
+			if e.Op == plan.OpBind && e.Name == "mounts[7]" {
+				found = true
+				if got := e.Fields[5].U64; got != c.want {
+					t.Errorf("%v userns=%v: bind opts %#x, want %#x", c.opts, c.userns, got, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%v: no bind step for mounts[7]", c.opts)
+		}
 	}
 }

@@ -129,6 +129,20 @@ void rt_sendsync(struct run *r, const char *type, const char *msg, int e)
 	plan_writeall(r->sock, body, n);
 }
 
+void rt_sendraw(struct run *r, const char *body)
+{
+	char buf[4 + 256];
+	size_t n = strlen(body);
+
+	if (n > 256)
+		n = 256;
+	buf[0] = buf[1] = 0;
+	buf[2] = (char)(n >> 8);
+	buf[3] = (char)n;
+	memcpy(buf + 4, body, n);
+	plan_writeall(r->sock, buf, n + 4);
+}
+
 /* report ends the process with msg as the Go init would: before "ready"
  * the framed error to the parent; after it (the sync socket closed) a line
  * on stderr; after rt start (wait-start), the text to the exec result fifo

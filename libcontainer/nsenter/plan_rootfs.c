@@ -342,10 +342,17 @@ static uint64_t mnt_attrs(uint64_t f)
 
 /* remount_bind is mount("", mnt, "", MS_REMOUNT|MS_BIND|flags): the
  * mount's flags become exactly flags' (the kernel refuses, EPERM, to drop
- * a locked one), through its fd. */
+ * a locked one), through its fd; without an atime flag its atime flags
+ * (noatime, nodiratime, relatime) stay, as a remount preserves them. */
 static int remount_bind(int mnt, uint64_t flags)
 {
-	return setattr(mnt, 0, mnt_attrs(flags), ALL_ATTRS, 0);
+	uint64_t set = mnt_attrs(flags), clr = ALL_ATTRS;
+
+	if (!(flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME))) {
+		set &= ~(uint64_t)(MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME);
+		clr &= ~(uint64_t)(MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME);
+	}
+	return setattr(mnt, 0, set, clr, 0);
 }
 
 /* locked_flags is lockedFlags: statfs flags as the MS_ ones a remount keeps. */
@@ -688,6 +695,94 @@ static void do_mount(struct run *r, const struct rt_plan_entry *e)
 		r->skipbind = 1;
 }
 
+/* recv_tree reads the parent's "mount-source-done" and the fd with it. */
+static int recv_tree(struct run *r)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)], body[4096], q[64];
+	unsigned char h[4];
+	struct iovec iov = {.iov_base = h, .iov_len = 4};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	int tree = -1;
+	size_t n, want;
+	ssize_t got;
+	const char *t;
+
+	do
+		got = recvmsg(r->sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	while (got < 0 && errno == EINTR);
+	if (got != 4)
+		rfail(r, got < 0 ? errno : EPIPE, "sync: read");
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (k = 0; k < nfd; k++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+				if (tree < 0)
+					tree = fd;
+				else
+					close(fd);
+			}
+		}
+	}
+	want = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+	if (want >= sizeof(body))
+		rfail(r, EMSGSIZE, "sync: a message of %zu bytes", want);
+	for (n = 0; n < want;) {
+		got = read(r->sock, body + n, want - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			rfail(r, got < 0 ? errno : EPIPE, "sync: read");
+		n += (size_t)got;
+	}
+	body[n] = '\0';
+	if (!strstr(body, "\"type\":\"mount-source-done\"")) {
+		t = strstr(body, "\"type\":\"");
+		snprintf(q, sizeof(q), "%s", t ? t + 8 : "");
+		if (strchr(q, '"'))
+			*strchr(q, '"') = '\0';
+		rfail(r, 0, "sync: got \"%s\", want \"mount-source-done\"", q);
+	}
+	rt_logdebug(r, "init: sync: received mount-source-done");
+	if (tree < 0)
+		rfail(r, 0, "mount-source-done without a mount fd");
+	return tree;
+}
+
+/* bind_from_parent is idmappedMount: the parent clones (and maps) the
+ * source of mounts[i] (the step's name) and sends its fd, moved here onto
+ * the destination resolved in the rootfs. */
+static void bind_from_parent(struct run *r, const struct rt_plan_entry *e)
+{
+	const char *dest = S(0);
+	char msg[64];
+	unsigned idx;
+	struct stat st;
+	int tree, target;
+
+	if (sscanf(e->name, "mounts[%u]", &idx) != 1)
+		rt_step_fail(r, 0, "plan: %s: a bind from the parent names no mount", e->name);
+	snprintf(msg, sizeof(msg), "{\"type\":\"mount-source\",\"mount\":%u}", idx);
+	rt_logdebug(r, "init: sync: send mount-source");
+	rt_sendraw(r, msg);
+	tree = recv_tree(r);
+	if (fstat(tree, &st) < 0)
+		rfail(r, errno, "stat idmapped source");
+	if (S_ISDIR(st.st_mode))
+		target = mkdir_in_root(r, r->root, dest, 0755);
+	else
+		target = create_in_root(r, r->root, dest, 0644);
+	if (move_onto(tree, target) < 0)
+		rfail(r, errno, "move_mount idmapped %s", S(1));
+	close(target);
+	finish_bind(r, tree, dest, U(3), U(4));
+	keep_bind(r, tree, dest);
+}
+
 /* do_bind is mountEntry for a bind (and mountCgroup's binds). */
 static void do_bind(struct run *r, const struct rt_plan_entry *e)
 {
@@ -695,8 +790,17 @@ static void do_bind(struct run *r, const struct rt_plan_entry *e)
 	struct stat st;
 	int target, tree;
 
-	if (stat(src, &st) < 0)
+	if (U(5) & RT_BIND_FROM_PARENT) {
+		bind_from_parent(r, e);
+		return;
+	}
+	if (stat(src, &st) < 0) {
+		if ((U(5) & RT_BIND_FROM_PARENT_IF_DENIED) && (errno == EACCES || errno == EPERM)) {
+			bind_from_parent(r, e);
+			return;
+		}
 		rfail(r, errno, "bind source: stat %s", src);
+	}
 	if (S_ISDIR(st.st_mode))
 		target = mkdir_in_root(r, r->root, dest, 0755);
 	else

@@ -37,6 +37,8 @@ struct run {
 #define RT_MOUNT_ORDINARY_DIR (1u << 2)
 #define RT_MOUNT_CGROUP (1u << 3)
 #define RT_MOUNT_OR_BIND (1u << 4)
+#define RT_BIND_FROM_PARENT (1u << 0)
+#define RT_BIND_FROM_PARENT_IF_DENIED (1u << 1)
 #define RT_MKNOD_BIND_HOST (1u << 0)
 #define RT_MKNOD_BIND_EPERM (1u << 1)
 #define RT_SYMLINK_REPLACE (1u << 0)
@@ -48,6 +50,8 @@ const char *rt_quote(const char *s, char *buf, size_t len);
 void rt_logdebug(struct run *r, const char *msg);
 void rt_closelog(struct run *r);
 void rt_sendsync(struct run *r, const char *type, const char *msg, int e);
+/* rt_sendraw frames body, a JSON object, to the parent. */
+void rt_sendraw(struct run *r, const char *body);
 void rt_step_fail(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 void rt_step_failx(struct run *r, int e, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 int rt_openat2_in_root(int dirfd, const char *path, uint64_t flags);

@@ -90,6 +90,14 @@ const (
 // /proc only the lxcfs-style files (init_mount_proc.go); the executor
 // always does this, the plan has no bit to turn it off.
 
+// Bits of OpBind's opts: the parent clones the source (mount-source, with
+// the index of mounts[i] the step's name gives) and the executor moves the
+// fd it gets back onto dest.
+const (
+	BindFromParent         = 1 << 0 // always: an idmapped bind
+	BindFromParentIfDenied = 1 << 1 // when the source is out of the mapped root's reach (EACCES, EPERM)
+)
+
 // Bits of OpMknod's opts.
 const (
 	MknodBindHost  = 1 << 0 // no mknod at all (a user namespace): bind the host's node onto a file
@@ -108,7 +116,7 @@ var Schema = map[Op]OpSpec{
 	OpPropagation:    {"propagation", []FieldSpec{f("path", Path), f("flags", U64)}},
 	OpBindRootfs:     {"bind-rootfs", []FieldSpec{f("rootfs", Path)}},
 	OpMount:          {"mount", []FieldSpec{f("dest", Path), f("source", Str), f("fstype", Str), f("flags", U64), f("data", Str), f("opts", U64)}},
-	OpBind:           {"bind", []FieldSpec{f("dest", Path), f("source", Path), f("recursive", U64), f("flags", U64), f("clear", U64)}},
+	OpBind:           {"bind", []FieldSpec{f("dest", Path), f("source", Path), f("recursive", U64), f("flags", U64), f("clear", U64), f("opts", U64)}},
 	OpMountAttr:      {"mount-attr", []FieldSpec{f("dest", Path), f("propagation", U32v), f("attr_set", U64), f("attr_clr", U64)}},
 	OpMkdir:          {"mkdir", []FieldSpec{f("path", Path), f("mode", U64)}},
 	OpMknod:          {"mknod", []FieldSpec{f("path", Path), f("mode", U64), f("major", U64), f("minor", U64), f("uid", U64), f("gid", U64), f("opts", U64)}},

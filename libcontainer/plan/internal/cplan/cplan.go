@@ -123,6 +123,7 @@ func Bits() map[string]uint64 {
 	return map[string]uint64{
 		"MountInheritMode": C.RT_MOUNT_INHERIT_MODE, "MountSysfsFallback": C.RT_MOUNT_SYSFS_FALLBACK,
 		"MountOrdinaryDir": C.RT_MOUNT_ORDINARY_DIR, "MountCgroup": C.RT_MOUNT_CGROUP, "MountOrBind": C.RT_MOUNT_OR_BIND,
+		"BindFromParent": C.RT_BIND_FROM_PARENT, "BindFromParentIfDenied": C.RT_BIND_FROM_PARENT_IF_DENIED,
 		"MknodBindHost": C.RT_MKNOD_BIND_HOST, "MknodBindEPERM": C.RT_MKNOD_BIND_EPERM,
 		"SymlinkReplace": C.RT_SYMLINK_REPLACE, "SymlinkExistOK": C.RT_SYMLINK_EXIST_OK,
 		"SymlinkIgnoreError": C.RT_SYMLINK_IGNORE_ERROR,

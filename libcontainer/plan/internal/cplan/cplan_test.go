@@ -232,6 +232,7 @@ func TestCBitsMatch(t *testing.T) {
 	want := map[string]uint64{
 		"MountInheritMode": plan.MountInheritMode, "MountSysfsFallback": plan.MountSysfsFallback,
 		"MountOrdinaryDir": plan.MountOrdinaryDir, "MountCgroup": plan.MountCgroup, "MountOrBind": plan.MountOrBind,
+		"BindFromParent": plan.BindFromParent, "BindFromParentIfDenied": plan.BindFromParentIfDenied,
 		"MknodBindHost": plan.MknodBindHost, "MknodBindEPERM": plan.MknodBindEPERM,
 		"SymlinkReplace": plan.SymlinkReplace, "SymlinkExistOK": plan.SymlinkExistOK,
 		"SymlinkIgnoreError": plan.SymlinkIgnoreError,
