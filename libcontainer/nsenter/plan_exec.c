@@ -917,10 +917,15 @@ void rt_plan_run(int sock, int logfd, int debug, const struct rt_plan *p)
 			do_setgroups(r, &e->f[0]);
 			break;
 		case RT_OP_SETGID:
+			/* (gid_t)-1 is setresgid's "unchanged": root would stay root. */
+			if (U(0) >= 0xffffffffULL)
+				rt_step_fail(r, EINVAL, "setgid %llu", (unsigned long long)U(0));
 			if (syscall(SYS_setresgid, (gid_t)U(0), (gid_t)U(0), (gid_t)U(0)) < 0)
 				rt_step_fail(r, errno, "setgid %llu", (unsigned long long)U(0));
 			break;
 		case RT_OP_SETUID:
+			if (U(0) >= 0xffffffffULL)
+				rt_step_fail(r, EINVAL, "setuid %llu", (unsigned long long)U(0));
 			if (syscall(SYS_setresuid, (uid_t)U(0), (uid_t)U(0), (uid_t)U(0)) < 0)
 				rt_step_fail(r, errno, "setuid %llu", (unsigned long long)U(0));
 			break;
