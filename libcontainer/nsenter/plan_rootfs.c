@@ -554,6 +554,37 @@ static void check_ordinary_dir(struct run *r, const char *dest, const char *fsty
 		rfail(r, 0, "filesystem %s must be mounted on ordinary directory", q);
 }
 
+/* config_data gives fs each option of data, split at commas as mount(2)
+ * splits them: key=value as a string, a bare key as a flag. 0, or -1 with
+ * errno. */
+static int config_data(int fs, const char *data)
+{
+	char *opts = strdup(data), *o, *next;
+	int rc = 0, e = 0;
+
+	if (!opts) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (o = opts; o && rc == 0; o = next) {
+		char *eq;
+
+		next = strchr(o, ',');
+		if (next)
+			*next++ = '\0';
+		if (!*o)
+			continue;
+		eq = strchr(o, '=');
+		if (eq)
+			*eq = '\0';
+		if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0) < 0)
+			rc = -1, e = errno;
+	}
+	free(opts);
+	errno = e;
+	return rc;
+}
+
 /* fs_mount makes a new filesystem as mount(src, ., fstype, flags, data)
  * would and returns its detached mount, or -1 with errno: the superblock
  * flags and each option of data (split at commas, key=value or a flag) go
@@ -564,7 +595,6 @@ static int fs_mount(const char *src, const char *fstype, uint64_t flags, const c
 		uint64_t f;
 		const char *key;
 	} sb[] = {{MS_RDONLY, "ro"}, {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"}, {MS_MANDLOCK, "mand"}, {MS_LAZYTIME, "lazytime"}};
-	char *opts = NULL, *o, *next;
 	int fs, mnt = -1, e;
 	size_t i;
 
@@ -576,34 +606,13 @@ static int fs_mount(const char *src, const char *fstype, uint64_t flags, const c
 	for (i = 0; i < sizeof(sb) / sizeof(sb[0]); i++)
 		if ((flags & sb[i].f) && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, sb[i].key, NULL, 0) < 0)
 			goto out;
-	opts = strdup(data);
-	if (!opts) {
-		errno = ENOMEM;
+	if (config_data(fs, data) < 0)
 		goto out;
-	}
-	for (o = opts; o; o = next) {
-		char *eq;
-
-		next = strchr(o, ',');
-		if (next)
-			*next++ = '\0';
-		if (!*o)
-			continue;
-		eq = strchr(o, '=');
-		if (eq) {
-			*eq = '\0';
-			if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, o, eq + 1, 0) < 0)
-				goto out;
-		} else if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, o, NULL, 0) < 0) {
-			goto out;
-		}
-	}
 	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		goto out;
 	mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, (unsigned)mnt_attrs(flags));
 out:
 	e = errno;
-	free(opts);
 	close(fs);
 	errno = e;
 	return mnt;
@@ -841,7 +850,6 @@ static void do_remount(struct run *r, const struct rt_plan_entry *e)
 	} sb[] = {{MS_RDONLY, "ro", "rw"}, {MS_SYNCHRONOUS, "sync", "async"}, {MS_MANDLOCK, "mand", "nomand"}, {MS_LAZYTIME, "lazytime", "nolazytime"}};
 	const char *dest = S(0), *data = S(2);
 	uint64_t flags = U(1);
-	char *opts = NULL, *o, *next;
 	int mnt, fs = -1, err = 0;
 	size_t i;
 
@@ -854,30 +862,12 @@ static void do_remount(struct run *r, const struct rt_plan_entry *e)
 	for (i = 0; i < sizeof(sb) / sizeof(sb[0]); i++)
 		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, (flags & sb[i].f) ? sb[i].on : sb[i].off, NULL, 0) < 0)
 			goto bad;
-	opts = strdup(data);
-	if (!opts) {
-		errno = ENOMEM;
+	if (config_data(fs, data) < 0)
 		goto bad;
-	}
-	for (o = opts; o; o = next) {
-		char *eq;
-
-		next = strchr(o, ',');
-		if (next)
-			*next++ = '\0';
-		if (!*o)
-			continue;
-		eq = strchr(o, '=');
-		if (eq)
-			*eq = '\0';
-		if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0) < 0)
-			goto bad;
-	}
 	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
 		goto bad;
 	if (remount_bind(mnt, flags) < 0)
 		goto bad;
-	free(opts);
 	close(fs);
 	close(mnt);
 	return;
