@@ -2,6 +2,7 @@
 # create / start / state / kill / delete / list.
 
 load helpers
+load cgroups_helpers
 
 # A container that runs until the test creates /tmp/stop in its rootfs.
 STOPPABLE='while [ ! -e /tmp/stop ]; do sleep 0.05; done; echo bye'
@@ -132,8 +133,7 @@ kill_with() {
 	set_args sh -c 'sleep 100 & sleep 100 & touch /tmp/ready; wait'
 	run_detached lc-all
 	wait_for_file "$BUNDLE/rootfs/tmp/ready"
-	cg=$(config_cgroup)
-	procs=$(cat "/sys/fs/cgroup/pids$cg/cgroup.procs")
+	procs=$(cat "$(cg_dir pids)/cgroup.procs")
 	[ "$(echo "$procs" | wc -w)" -ge 3 ]
 	for p in $procs; do remember_pid "$p" lc-all; done
 	run rt kill --all lc-all KILL
