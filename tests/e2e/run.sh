@@ -83,8 +83,10 @@ cleanup() {
 }
 # Paths the engines make outside the temp dir whatever their flags say
 # (ctr's fifo dir, the shims' socket dir, dockerd's trust key, Podman's blob
-# cache): removed afterwards when this run made them.
-E2E_HOST_PATHS=(/run/containerd /run/docker /etc/docker/key.json /var/lib/containers)
+# cache, and rt's default --root, which rootful Podman gives no --root of its
+# own, with the seccomp cache rt keeps there): removed afterwards when this
+# run made them.
+E2E_HOST_PATHS=(/run/containerd /run/docker /etc/docker/key.json /var/lib/containers /run/rt/@seccomp-cache /run/rt)
 E2E_HOST_NEW=()
 for p in "${E2E_HOST_PATHS[@]}"; do
 	[ -e "$p" ] || E2E_HOST_NEW+=("$p")
